@@ -1,0 +1,58 @@
+import CLMDB
+
+/// The reads both kinds of transaction offer, so that code which only reads can run
+/// inside a read snapshot or inside the write transaction that is about to change it.
+public protocol TransactionReading: ~Copyable {
+    /// Calls `body` with the value stored under `key`, or returns nil when there is none.
+    /// The bytes point into the map and are valid only during `body`.
+    func withValue<Result>(
+        in database: Database, forKey key: [UInt8],
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result?
+
+    /// Runs `body` with a cursor over `database`, closed when `body` returns.
+    func withCursor<Result>(on database: Database, _ body: (inout Cursor) throws -> Result) throws -> Result
+
+    /// The number of entries in `database`.
+    func count(of database: Database) throws -> Int
+}
+
+extension TransactionReading where Self: ~Copyable {
+    public func contains(_ key: [UInt8], in database: Database) throws -> Bool {
+        try withValue(in: database, forKey: key) { _ in true } ?? false
+    }
+
+    public func value(in database: Database, forKey key: [UInt8]) throws -> [UInt8]? {
+        try withValue(in: database, forKey: key) { Array($0) }
+    }
+}
+
+/// The shared implementation behind both transaction types.
+enum TransactionOperations {
+    static func withValue<Result>(
+        _ transaction: OpaquePointer, _ database: Database, _ key: [UInt8],
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result? {
+        var value = MDB_val()
+        let returnCode = key.withUnsafeBytes { keyBytes in
+            var mdbKey = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            return mdb_get(transaction, database.dbi, &mdbKey, &value)
+        }
+        if returnCode == MDB_NOTFOUND { return nil }
+        try LMDBError.check(returnCode, "mdb_get")
+        return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
+    }
+
+    static func withCursor<Result>(
+        _ transaction: OpaquePointer, _ database: Database, _ body: (inout Cursor) throws -> Result
+    ) throws -> Result {
+        var cursor = try Cursor(transaction: transaction, database: database)
+        return try body(&cursor)
+    }
+
+    static func count(_ transaction: OpaquePointer, _ database: Database) throws -> Int {
+        var stat = MDB_stat()
+        try LMDBError.check(mdb_stat(transaction, database.dbi, &stat), "mdb_stat")
+        return stat.ms_entries
+    }
+}

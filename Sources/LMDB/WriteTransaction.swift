@@ -1,0 +1,68 @@
+import CLMDB
+
+/// A write transaction. Non-copyable with a consuming `commit()`, so a transaction can
+/// be committed at most once and cannot be used afterwards; one that is dropped without
+/// commit is aborted in deinit and writes nothing.
+public struct WriteTransaction: ~Copyable, TransactionReading {
+    let handle: OpaquePointer
+
+    init(environment: Environment) throws(LMDBError) {
+        var transaction: OpaquePointer?
+        try LMDBError.check(mdb_txn_begin(environment.handle, nil, 0, &transaction), "mdb_txn_begin(write)")
+        self.handle = transaction!
+    }
+
+    deinit {
+        mdb_txn_abort(handle)
+    }
+
+    /// Makes every change of the transaction durable (unless the environment was opened
+    /// non-durable) and visible to new readers, all at once.
+    public consuming func commit() throws(LMDBError) {
+        let handle = self.handle
+        discard self
+        // mdb_txn_commit frees the transaction even when it fails, so no abort follows.
+        try LMDBError.check(mdb_txn_commit(handle), "mdb_txn_commit")
+    }
+
+    public func withValue<Result>(
+        in database: Database, forKey key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result? {
+        try TransactionOperations.withValue(handle, database, key, body)
+    }
+
+    public func withCursor<Result>(on database: Database, _ body: (inout Cursor) throws -> Result) throws -> Result {
+        try TransactionOperations.withCursor(handle, database, body)
+    }
+
+    public func count(of database: Database) throws -> Int {
+        try TransactionOperations.count(handle, database)
+    }
+
+    public func put(_ value: [UInt8], forKey key: [UInt8], in database: Database) throws {
+        try key.withUnsafeBytes { (keyBytes) in
+            try value.withUnsafeBytes { (valueBytes) in
+                var mdbKey = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+                var mdbValue = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                try LMDBError.check(mdb_put(handle, database.dbi, &mdbKey, &mdbValue, 0), "mdb_put")
+            }
+        }
+    }
+
+    /// Deletes `key` (in a duplicate-sorted database, only the pair `key`/`value` when a
+    /// value is given). Returns whether anything was deleted.
+    @discardableResult
+    public func delete(_ key: [UInt8], value: [UInt8]? = nil, in database: Database) throws(LMDBError) -> Bool {
+        let returnCode = key.withUnsafeBytes { keyBytes in
+            var mdbKey = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
+            guard let value else { return mdb_del(handle, database.dbi, &mdbKey, nil) }
+            return value.withUnsafeBytes { valueBytes in
+                var mdbValue = MDB_val(mv_size: valueBytes.count, mv_data: UnsafeMutableRawPointer(mutating: valueBytes.baseAddress))
+                return mdb_del(handle, database.dbi, &mdbKey, &mdbValue)
+            }
+        }
+        if returnCode == MDB_NOTFOUND { return false }
+        try LMDBError.check(returnCode, "mdb_del")
+        return true
+    }
+}

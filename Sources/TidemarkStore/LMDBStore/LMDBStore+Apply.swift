@@ -1,0 +1,124 @@
+import LMDB
+
+extension LMDBStore {
+    /// What one batch has done so far inside its transaction.
+    struct BatchState {
+        var lsn: LSN
+        let now: Milliseconds
+        var records: [CommittedRecord] = []
+
+        mutating func nextLSN() -> LSN {
+            lsn += 1
+            return lsn
+        }
+    }
+
+    public func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch {
+        let now = clock()
+        return try guarded("cannot write") {
+            try environment.write { transaction in
+                let startLSN = try currentLSN(in: transaction)
+                var state = BatchState(lsn: startLSN, now: now)
+                var outcomes: [Result<MutationOutcome, StoreError>] = []
+                outcomes.reserveCapacity(batch.count)
+                for request in batch {
+                    do {
+                        outcomes.append(.success(try apply(request, state: &state, in: transaction)))
+                    } catch let error as StoreError where error.isRequestFault {
+                        // Each mutation checks its rules before it writes, so a refused
+                        // one has left nothing behind in the shared transaction.
+                        outcomes.append(.failure(error))
+                    }
+                }
+                if state.lsn != startLSN {
+                    try transaction.put(ByteWriter.bigEndian(state.lsn), forKey: Schema.MetaKey.lsn, in: schema.meta)
+                }
+                return AppliedBatch(outcomes: outcomes, records: state.records)
+            }
+        }
+    }
+
+    private func apply(
+        _ request: MutationRequest, state: inout BatchState, in transaction: borrowing WriteTransaction
+    ) throws -> MutationOutcome {
+        switch request.mutation {
+        case .write(let changes, let meta):
+            try limits.validate(changes, field: "changes")
+            let record = Record(
+                lsn: state.nextLSN(), time: state.now, kind: .write, changes: changes, meta: meta, peer: request.peer)
+            let invalidated = try append(record, state: &state, in: transaction)
+            return .written(lsn: record.lsn, invalidated: invalidated)
+        case .begin(let changes, let lease, let meta):
+            try limits.validate(changes, field: "changes")
+            return try begin(changes: changes, lease: lease, meta: meta, peer: request.peer, state: &state, in: transaction)
+        case .commit(let id):
+            let record = try close(id, as: .commit, peer: request.peer, state: &state, in: transaction)
+            return .written(lsn: record.lsn, invalidated: state.records.last?.invalidated ?? [])
+        case .abort(let id):
+            let record = try close(id, as: .abort, peer: request.peer, state: &state, in: transaction)
+            return .aborted(lsn: record.lsn)
+        case .register(let name, let stamp, let deps, let ttl):
+            try limits.validate(name: name, field: "name")
+            try limits.validate(deps, field: "deps")
+            return try register(name: name, stamp: stamp, deps: deps, ttl: ttl, state: state, in: transaction)
+        case .compact(let before):
+            return .compacted(oldest: try compact(before: before, state: state, in: transaction))
+        case .housekeeping:
+            return try housekeeping(state: &state, in: transaction)
+        }
+    }
+
+    /// Appends `record` to the log and, for kinds that advance versions, advances them
+    /// and drops the names it invalidates, all in the caller's transaction.
+    func append(
+        _ record: Record, state: inout BatchState, in transaction: borrowing WriteTransaction
+    ) throws -> [String] {
+        try transaction.put(StoredCoding.encode(record), forKey: Schema.logKey(record.lsn), in: schema.log)
+        var invalidated: [String] = []
+        if record.kind.advancesVersions {
+            try advanceVersions(of: record.changes, to: record.lsn, in: transaction)
+            invalidated = try invalidateNames(dependingOn: record.changes, in: transaction)
+        }
+        state.records.append(CommittedRecord(record: record, invalidated: invalidated))
+        return invalidated
+    }
+
+    private func advanceVersions(
+        of changes: [Change], to lsn: LSN, in transaction: borrowing WriteTransaction
+    ) throws {
+        for change in changes {
+            let previous = try tableVersions(change.table, in: transaction)
+            var versions = ByteWriter.bigEndian(lsn)
+            versions.append(contentsOf: ByteWriter.bigEndian(change.isWide ? lsn : previous.wide))
+            try transaction.put(versions, forKey: Schema.tableKey(change.table), in: schema.tables)
+            let encodedLSN = ByteWriter.bigEndian(lsn)
+            for key in change.keys ?? [] {
+                try transaction.put(encodedLSN, forKey: Schema.keyKey(table: change.table, key: key), in: schema.keys)
+            }
+        }
+    }
+
+    private func compact(
+        before: LSN, state: BatchState, in transaction: borrowing WriteTransaction
+    ) throws -> LSN {
+        let oldest = try oldestLSN(in: transaction)
+        let target = min(before, state.lsn + 1)
+        guard target > oldest else { return oldest }
+        try transaction.withCursor(on: schema.log) { cursor in
+            var entry = try cursor.seek(atLeast: Schema.logKey(oldest))
+            while let current = entry, try ByteReader.bigEndian(current.key) < target {
+                try cursor.deleteCurrent()
+                entry = try cursor.next()
+            }
+        }
+        try transaction.put(ByteWriter.bigEndian(target), forKey: Schema.MetaKey.oldest, in: schema.meta)
+        return target
+    }
+}
+
+extension StoreError {
+    /// Errors that belong to one request of a batch, not to the storage under it.
+    var isRequestFault: Bool {
+        code == .invalidArgument || code == .unknownIntent
+    }
+}

@@ -1,0 +1,135 @@
+import LMDB
+
+extension LMDBStore {
+    public func currentLSN() throws(StoreError) -> LSN {
+        try guarded("cannot read the current LSN") {
+            try environment.read { try currentLSN(in: $0) }
+        }
+    }
+
+    public func stamp(_ deps: [Dep]) throws(StoreError) -> StampResult {
+        try limits.validate(deps, field: "deps")
+        return try guarded("cannot read versions") {
+            try environment.read { transaction in
+                var versions: [LSN] = []
+                versions.reserveCapacity(deps.count)
+                var cacheable = true
+                for dep in deps {
+                    versions.append(try version(of: dep, in: transaction))
+                    if cacheable, try isPending(dep, in: transaction) { cacheable = false }
+                }
+                return StampResult(
+                    epoch: epoch, lsn: try currentLSN(in: transaction), versions: versions, cacheable: cacheable)
+            }
+        }
+    }
+
+    public func check(_ queries: [CheckQuery]) throws(StoreError) -> [Validity] {
+        for (index, query) in queries.enumerated() {
+            let field = queries.count == 1 ? "" : "entries[\(index)]."
+            switch query {
+            case .stamp(_, let deps): try limits.validate(deps, field: field + "deps")
+            case .name(let name): try limits.validate(name: name, field: field + "name")
+            }
+        }
+        let now = clock()
+        return try guarded("cannot check") {
+            try environment.read { transaction in
+                let lsn = try currentLSN(in: transaction)
+                return try queries.map { query in
+                    switch query {
+                    case .stamp(let stamp, let deps):
+                        return try validity(of: stamp, deps: deps, currentLSN: lsn, in: transaction)
+                    case .name(let name):
+                        guard let entry = try namedEntry(name, in: transaction) else { return Validity(reason: .unknown) }
+                        guard entry.expiresAt > now else { return Validity(reason: .expired) }
+                        return try validity(of: entry.stamp, deps: entry.deps, currentLSN: lsn, in: transaction)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Most records a single `log` call looks at, matching or not, so a filter that
+    /// matches little cannot make one request scan the whole log; `next` says where to go on.
+    static let logScanLimit = 100_000
+
+    public func log(_ query: LogQuery) throws(StoreError) -> LogPage {
+        try guarded("cannot read the log") {
+            try environment.read { transaction in
+                let oldest = try oldestLSN(in: transaction)
+                let lsn = try currentLSN(in: transaction)
+                let from = query.from ?? oldest
+                guard from >= oldest else {
+                    throw StoreError(
+                        .compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
+                }
+                var records: [Record] = []
+                var next = max(from, oldest)
+                guard query.limit > 0, from <= lsn else {
+                    return LogPage(records: records, next: next, oldest: oldest)
+                }
+                try transaction.withCursor(on: schema.log) { cursor in
+                    var entry = try cursor.seek(atLeast: Schema.logKey(from))
+                    var scanned = 0
+                    while let current = entry, records.count < query.limit, scanned < Self.logScanLimit {
+                        let recordLSN = try ByteReader.bigEndian(current.key)
+                        let record = try StoredCoding.decodeRecord(lsn: recordLSN, current.value)
+                        if query.tables.map({ record.touches(anyOf: $0) }) ?? true { records.append(record) }
+                        next = recordLSN + 1
+                        scanned += 1
+                        entry = try cursor.next()
+                    }
+                }
+                return LogPage(records: records, next: next, oldest: oldest)
+            }
+        }
+    }
+
+    public func statistics() throws(StoreError) -> StoreStatistics {
+        try guarded("cannot read statistics") {
+            let info = try environment.info()
+            return try environment.read { transaction in
+                StoreStatistics(
+                    lsn: try currentLSN(in: transaction),
+                    oldest: try oldestLSN(in: transaction),
+                    records: try transaction.count(of: schema.log),
+                    tables: try transaction.count(of: schema.tables),
+                    keys: try transaction.count(of: schema.keys),
+                    openIntents: try transaction.count(of: schema.intentExpiry),
+                    names: try transaction.count(of: schema.names),
+                    usedBytes: info.usedBytes,
+                    mapBytes: info.mapSize,
+                    durable: options.durable)
+            }
+        }
+    }
+
+    public func nextHousekeeping() throws(StoreError) -> Milliseconds? {
+        try guarded("cannot read expiry times") {
+            try environment.read { transaction in
+                let intentDue = try transaction.withCursor(on: schema.intentExpiry) { cursor in
+                    try cursor.first().map { try ByteReader.bigEndian(UnsafeRawBufferPointer(rebasing: $0.key[0..<8])) }
+                }
+                let nameDue = try transaction.withCursor(on: schema.nameExpiry) { cursor in
+                    try cursor.first().map { try ByteReader.bigEndian(UnsafeRawBufferPointer(rebasing: $0.key[0..<8])) }
+                }
+                return [intentDue, nameDue].compactMap { $0 }.min()
+            }
+        }
+    }
+
+    /// An intent's stored state, for tools and tests.
+    public func intent(_ id: String) throws(StoreError) -> Intent? {
+        try guarded("cannot read the intent") {
+            try environment.read { try intent(id, in: $0) }
+        }
+    }
+
+    /// A named entry as stored, for tools and tests.
+    public func namedEntry(_ name: String) throws(StoreError) -> NamedEntry? {
+        try guarded("cannot read the name") {
+            try environment.read { try namedEntry(name, in: $0) }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+import LMDB
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The change log and version state machine on LMDB: one data directory, one epoch.
+public final class LMDBStore: VersionStore {
+    public struct Options: Sendable {
+        /// The largest the data file may grow; writes past it fail with `storageFull`.
+        public var mapSize = 16 << 30
+        /// fsync every commit (the default). When false, a machine crash may lose the
+        /// newest commits; a process crash still loses nothing.
+        public var durable = true
+        /// Open an existing directory without changing it (for offline inspection).
+        public var readOnly = false
+        public var limits = StoreLimits()
+        /// How long a closed intent's state is remembered for `commit`/`abort` answers.
+        public var closedIntentRetention: Milliseconds = 3_600_000
+        /// Most names purged by one housekeeping pass, so it never holds the writer long.
+        public var purgeBatch = 1000
+
+        public init() {}
+    }
+
+    public let epoch: Epoch
+    public let limits: StoreLimits
+    public let path: String
+    let options: Options
+    let environment: Environment
+    let schema: Schema
+    let clock: @Sendable () -> Milliseconds
+    private let directory: DataDirectory
+
+    /// Opens the store in `path`, creating the directory and a new epoch when needed.
+    /// `clock` gives the wall time in milliseconds; tests pass a manual one.
+    public init(
+        path: String, options: Options = Options(),
+        clock: @escaping @Sendable () -> Milliseconds = LMDBStore.wallClock
+    ) throws(StoreError) {
+        self.path = path
+        self.options = options
+        self.limits = options.limits
+        self.clock = clock
+        directory = try DataDirectory(path: path, create: !options.readOnly, exclusive: !options.readOnly)
+        var environmentOptions = Environment.Options()
+        environmentOptions.mapSize = options.mapSize
+        environmentOptions.durable = options.durable
+        environmentOptions.readOnly = options.readOnly
+        environmentOptions.maxDatabases = UInt32(Schema.databaseCount)
+        let environment: Environment
+        let schema: Schema
+        do {
+            environment = try Environment(path: path, options: environmentOptions)
+            schema = try Schema(environment: environment)
+        } catch {
+            throw Self.storeError(error, "cannot open the data directory \(path)")
+        }
+        self.environment = environment
+        self.schema = schema
+        self.epoch = try Self.loadOrCreateEpoch(environment: environment, schema: schema)
+    }
+
+    public static let wallClock: @Sendable () -> Milliseconds = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Milliseconds(now.tv_sec) * 1000 + Milliseconds(now.tv_nsec / 1_000_000)
+    }
+
+    private static func loadOrCreateEpoch(environment: Environment, schema: Schema) throws(StoreError) -> Epoch {
+        do {
+            if let existing = try environment.read({ transaction in
+                try transaction.value(in: schema.meta, forKey: Schema.MetaKey.epoch)
+            }) {
+                return try decodeEpoch(existing)
+            }
+            return try environment.write { transaction in
+                let epoch = Epoch.random()
+                var bytes = ByteWriter.bigEndian(epoch.high)
+                bytes.append(contentsOf: ByteWriter.bigEndian(epoch.low))
+                try transaction.put(bytes, forKey: Schema.MetaKey.epoch, in: schema.meta)
+                try transaction.put(ByteWriter.bigEndian(0), forKey: Schema.MetaKey.lsn, in: schema.meta)
+                try transaction.put(ByteWriter.bigEndian(1), forKey: Schema.MetaKey.oldest, in: schema.meta)
+                try transaction.put(
+                    ByteWriter.bigEndian(Schema.formatVersion), forKey: Schema.MetaKey.format, in: schema.meta)
+                return epoch
+            }
+        } catch {
+            throw storeError(error, "cannot read or create the epoch")
+        }
+    }
+
+    private static func decodeEpoch(_ bytes: [UInt8]) throws(StoreError) -> Epoch {
+        guard bytes.count == 16 else { throw StoreError(.corrupted, "the stored epoch has \(bytes.count) bytes") }
+        let word = { (range: Range<Int>) in bytes[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+        return Epoch(high: word(0..<8), low: word(8..<16))
+    }
+}

@@ -1,0 +1,88 @@
+import LMDB
+
+/// The named LMDB databases of a data directory and how their keys are built.
+struct Schema: Sendable {
+    /// epoch, lsn, oldest, format.
+    let meta: Database
+    /// LSN (big-endian) -> encoded record.
+    let log: Database
+    /// table -> (ver(table), LSN of the last wide change), big-endian.
+    let tables: Database
+    /// (table, key) -> the LSN of the last record naming the key.
+    let keys: Database
+    /// intent id -> encoded intent, open or recently closed.
+    let intents: Database
+    /// (lease end, intent id) for open intents, so housekeeping finds them in order.
+    let intentExpiry: Database
+    /// table -> (open intents changing it, open wide intents on it).
+    let pendingTables: Database
+    /// (table, key) -> open intents naming the key.
+    let pendingKeys: Database
+    /// name -> encoded named entry.
+    let names: Database
+    /// dep -> names depending on it (duplicate-sorted): the reverse index.
+    let nameDeps: Database
+    /// (expiry, name), so expired names are purged in order.
+    let nameExpiry: Database
+    /// (time to forget, intent id) for closed intents, whose state is remembered a while.
+    let closedIntents: Database
+
+    static let databaseCount = 12
+
+    init(environment: Environment) throws {
+        meta = try environment.openDatabase(named: "meta", flags: .create)
+        log = try environment.openDatabase(named: "log", flags: .create)
+        tables = try environment.openDatabase(named: "tables", flags: .create)
+        keys = try environment.openDatabase(named: "keys", flags: .create)
+        intents = try environment.openDatabase(named: "intents", flags: .create)
+        intentExpiry = try environment.openDatabase(named: "intent_expiry", flags: .create)
+        pendingTables = try environment.openDatabase(named: "pending_tables", flags: .create)
+        pendingKeys = try environment.openDatabase(named: "pending_keys", flags: .create)
+        names = try environment.openDatabase(named: "names", flags: .create)
+        nameDeps = try environment.openDatabase(named: "name_deps", flags: [.create, .duplicateSort])
+        nameExpiry = try environment.openDatabase(named: "name_expiry", flags: .create)
+        closedIntents = try environment.openDatabase(named: "closed_intents", flags: .create)
+    }
+
+    enum MetaKey {
+        static let epoch = Array("epoch".utf8)
+        static let lsn = Array("lsn".utf8)
+        static let oldest = Array("oldest".utf8)
+        static let format = Array("format".utf8)
+    }
+
+    static let formatVersion: UInt64 = 1
+
+    static func logKey(_ lsn: LSN) -> [UInt8] {
+        ByteWriter.bigEndian(lsn)
+    }
+
+    static func tableKey(_ table: String) -> [UInt8] {
+        Array(table.utf8)
+    }
+
+    /// A one-byte table length keeps (table, key) pairs unambiguous and makes every key
+    /// of a table share the prefix `tablePrefix(table)`.
+    static func tablePrefix(_ table: String) -> [UInt8] {
+        var bytes = [UInt8(truncatingIfNeeded: table.utf8.count)]
+        bytes.append(contentsOf: table.utf8)
+        return bytes
+    }
+
+    static func keyKey(table: String, key: String) -> [UInt8] {
+        var bytes = tablePrefix(table)
+        bytes.append(contentsOf: key.utf8)
+        return bytes
+    }
+
+    /// A table dep is its table prefix; a key dep extends it with the (non-empty) key.
+    static func depKey(_ dep: Dep) -> [UInt8] {
+        dep.key.map { keyKey(table: dep.table, key: $0) } ?? tablePrefix(dep.table)
+    }
+
+    static func expiryKey(_ time: Milliseconds, _ id: String) -> [UInt8] {
+        var bytes = ByteWriter.bigEndian(time)
+        bytes.append(contentsOf: id.utf8)
+        return bytes
+    }
+}

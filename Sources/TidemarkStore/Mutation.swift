@@ -1,0 +1,63 @@
+/// Everything that changes the store. Mutations are applied in batches, one LMDB write
+/// transaction (and one fsync) per batch, by a single writer.
+public enum Mutation: Hashable, Sendable {
+    case write(changes: [Change], meta: [UInt8]?)
+    /// `lease` in milliseconds from now.
+    case begin(changes: [Change], lease: Milliseconds, meta: [UInt8]?)
+    case commit(intent: String)
+    case abort(intent: String)
+    /// `ttl` in milliseconds from now.
+    case register(name: String, stamp: Stamp, deps: [Dep], ttl: Milliseconds)
+    /// Drops every record below `min(before, lsn + 1)`.
+    case compact(before: LSN)
+    /// Expires intents whose lease ended and purges names and closed intents past their
+    /// time. Runs on a timer, and right after start for what fell due while stopped.
+    case housekeeping
+}
+
+/// A mutation and who asked for it.
+public struct MutationRequest: Hashable, Sendable {
+    public var mutation: Mutation
+    public var peer: Peer
+
+    public init(_ mutation: Mutation, peer: Peer) {
+        self.mutation = mutation
+        self.peer = peer
+    }
+}
+
+/// What one mutation did.
+public enum MutationOutcome: Hashable, Sendable {
+    /// A `write` or `commit`: the record's LSN and the names it invalidated.
+    case written(lsn: LSN, invalidated: [String])
+    case begun(intent: String, lsn: LSN, expiresAt: Milliseconds)
+    case aborted(lsn: LSN)
+    case registered(registered: Bool, valid: Bool)
+    case compacted(oldest: LSN)
+    /// How many intents expired, names and closed intents were purged.
+    case housekept(expiredIntents: Int, purgedNames: Int, forgottenIntents: Int)
+}
+
+/// A record made durable by a batch, with every name it invalidated (uncapped), for
+/// watchers.
+public struct CommittedRecord: Hashable, Sendable {
+    public var record: Record
+    public var invalidated: [String]
+
+    public init(record: Record, invalidated: [String]) {
+        self.record = record
+        self.invalidated = invalidated
+    }
+}
+
+/// The result of one batch: an outcome per request, in order, and the records it
+/// appended in LSN order.
+public struct AppliedBatch: Sendable {
+    public var outcomes: [Result<MutationOutcome, StoreError>]
+    public var records: [CommittedRecord]
+
+    public init(outcomes: [Result<MutationOutcome, StoreError>], records: [CommittedRecord]) {
+        self.outcomes = outcomes
+        self.records = records
+    }
+}

@@ -1,0 +1,51 @@
+/// Sizes the store can hold. They follow from LMDB's 511-byte key limit: a key version
+/// is stored under (table length, table, key), a named entry under its name.
+public struct StoreLimits: Hashable, Sendable {
+    public var maxTableBytes = 128
+    public var maxKeyBytes = 256
+    public var maxNameBytes = 256
+
+    public init() {}
+
+    /// Checks a table or key name; `field` names it in the error.
+    func validate(table: String, field: String) throws(StoreError) {
+        try Self.validate(table, max: maxTableBytes, what: "table", field: field)
+    }
+
+    func validate(key: String, field: String) throws(StoreError) {
+        try Self.validate(key, max: maxKeyBytes, what: "key", field: field)
+    }
+
+    func validate(name: String, field: String) throws(StoreError) {
+        try Self.validate(name, max: maxNameBytes, what: "name", field: field)
+    }
+
+    func validate(_ changes: [Change], field: String) throws(StoreError) {
+        guard !changes.isEmpty else {
+            throw StoreError(.invalidArgument, "\(field) must name at least one change", field: field)
+        }
+        for (index, change) in changes.enumerated() {
+            try validate(table: change.table, field: "\(field)[\(index)].table")
+            for (keyIndex, key) in (change.keys ?? []).enumerated() {
+                try validate(key: key, field: "\(field)[\(index)].keys[\(keyIndex)]")
+            }
+        }
+    }
+
+    func validate(_ deps: [Dep], field: String) throws(StoreError) {
+        for (index, dep) in deps.enumerated() {
+            try validate(table: dep.table, field: "\(field)[\(index)].table")
+            if let key = dep.key { try validate(key: key, field: "\(field)[\(index)].key") }
+        }
+    }
+
+    private static func validate(_ text: String, max: Int, what: String, field: String) throws(StoreError) {
+        let count = text.utf8.count
+        guard count > 0 else {
+            throw StoreError(.invalidArgument, "\(what) must not be empty", field: field)
+        }
+        guard count <= max else {
+            throw StoreError(.invalidArgument, "\(what) is \(count) bytes, more than the limit of \(max)", field: field)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+/// The one surface through which the server reaches the version state. A second backend
+/// (etcd, for deployments that span hosts) is planned, so nothing LMDB-specific shows here.
+///
+/// Reads may run on any thread at once. `apply` must be called from one writer at a time;
+/// each call is one atomic, durable transaction.
+public protocol VersionStore: AnyObject, Sendable {
+    var epoch: Epoch { get }
+    var limits: StoreLimits { get }
+
+    /// The LSN of the newest record.
+    func currentLSN() throws(StoreError) -> LSN
+
+    /// Versions of `deps` and the current LSN, read in one snapshot.
+    func stamp(_ deps: [Dep]) throws(StoreError) -> StampResult
+
+    /// Answers each query against one snapshot.
+    func check(_ queries: [CheckQuery]) throws(StoreError) -> [Validity]
+
+    func log(_ query: LogQuery) throws(StoreError) -> LogPage
+
+    func statistics() throws(StoreError) -> StoreStatistics
+
+    /// The earliest time housekeeping has work to do (an intent's lease or a name's TTL
+    /// ending), or nil when nothing is scheduled.
+    func nextHousekeeping() throws(StoreError) -> Milliseconds?
+
+    /// Applies `batch` in order in one transaction. A request that breaks a rule fails
+    /// alone; a storage failure fails the whole batch, which then wrote nothing.
+    func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch
+}
+
+/// Counts and sizes for `stats`.
+public struct StoreStatistics: Hashable, Sendable {
+    public var lsn: LSN
+    public var oldest: LSN
+    public var records: Int
+    public var tables: Int
+    public var keys: Int
+    public var openIntents: Int
+    public var names: Int
+    public var usedBytes: Int
+    public var mapBytes: Int
+    public var durable: Bool
+
+    public init(
+        lsn: LSN, oldest: LSN, records: Int, tables: Int, keys: Int, openIntents: Int,
+        names: Int, usedBytes: Int, mapBytes: Int, durable: Bool
+    ) {
+        self.lsn = lsn
+        self.oldest = oldest
+        self.records = records
+        self.tables = tables
+        self.keys = keys
+        self.openIntents = openIntents
+        self.names = names
+        self.usedBytes = usedBytes
+        self.mapBytes = mapBytes
+        self.durable = durable
+    }
+}
