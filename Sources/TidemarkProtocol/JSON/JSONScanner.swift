@@ -1,9 +1,10 @@
 /// The byte-level engine behind `JSONParser`, working directly on the
 /// caller's buffer so the only allocations are the values themselves.
 ///
-/// Containers are parsed without recursion: finished values wait on
-/// `values` (and object keys on `keys`) until their container closes, and
-/// `frames` records where each open container's items begin.
+/// Containers are parsed without recursion: finished values (and object
+/// keys, as `.string`s interleaved with their values) wait on one value stack
+/// until their container closes, and `frames` records where each open
+/// container's items begin.
 struct JSONScanner {
     let base: UnsafePointer<UInt8>
     let end: Int
@@ -16,11 +17,10 @@ struct JSONScanner {
     /// linear scan to a hash set, keeping hostile wide objects linear overall.
     private static let hashedKeyThreshold = 16
 
+    /// Kept trivial (no references) so pushing and peeking cost no refcounting.
     private struct Frame {
         var isObject: Bool
-        var valueStart: Int
-        var keyStart: Int
-        var seenKeys: Set<ExactKey>?
+        var start: Int
     }
 
     /// Hashes like `String` but compares code points exactly, matching `JSONObject`'s key semantics.
@@ -45,9 +45,13 @@ struct JSONScanner {
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
+        // Sized so a typical request line never regrows them.
         var values: [JSONValue] = []
-        var keys: [String] = []
+        values.reserveCapacity(32)
         var frames: [Frame] = []
+        frames.reserveCapacity(8)
+        // Duplicate-key sets for wide objects only, keyed by frame depth.
+        var keySets: [Int: Set<ExactKey>] = [:]
 
         skipWhitespace()
         parsing: while true {
@@ -62,8 +66,8 @@ struct JSONScanner {
                     pos += 1
                     values.append(.object(JSONObject()))
                 } else {
-                    frames.append(Frame(isObject: true, valueStart: values.count, keyStart: keys.count))
-                    try parseMemberName(into: &keys, frame: &frames[frames.count - 1])
+                    frames.append(Frame(isObject: true, start: values.count))
+                    try parseMemberName(into: &values, objectStart: values.count, depth: frames.count, keySets: &keySets)
                     continue parsing
                 }
             case UInt8(ascii: "["):
@@ -74,7 +78,7 @@ struct JSONScanner {
                     pos += 1
                     values.append(.array([]))
                 } else {
-                    frames.append(Frame(isObject: false, valueStart: values.count, keyStart: keys.count))
+                    frames.append(Frame(isObject: false, start: values.count))
                     continue parsing
                 }
             case UInt8(ascii: "\""):
@@ -110,7 +114,7 @@ struct JSONScanner {
                         if pos < end, base[pos] == UInt8(ascii: "}") {
                             throw JSONParseError(message: "trailing comma in object at byte \(comma)", offset: comma)
                         }
-                        try parseMemberName(into: &keys, frame: &frames[frames.count - 1])
+                        try parseMemberName(into: &values, objectStart: frame.start, depth: frames.count, keySets: &keySets)
                     } else if pos < end, base[pos] == UInt8(ascii: "]") {
                         throw JSONParseError(message: "trailing comma in array at byte \(comma)", offset: comma)
                     }
@@ -118,19 +122,23 @@ struct JSONScanner {
                 }
                 if frame.isObject, byte == UInt8(ascii: "}") {
                     pos += 1
-                    let count = keys.count - frame.keyStart
                     var members: [JSONObject.Element] = []
-                    members.reserveCapacity(count)
-                    for index in 0..<count {
-                        members.append((key: keys[frame.keyStart + index], value: values[frame.valueStart + index]))
+                    members.reserveCapacity((values.count - frame.start) / 2)
+                    var index = frame.start
+                    while index < values.count {
+                        guard case .string(let key) = values[index] else { preconditionFailure("object key is not a string") }
+                        members.append((key: key, value: values[index + 1]))
+                        index += 2
                     }
-                    keys.removeSubrange(frame.keyStart...)
-                    values.removeSubrange(frame.valueStart...)
+                    values.removeSubrange(frame.start...)
                     values.append(.object(JSONObject(uncheckedMembers: members)))
+                    if !keySets.isEmpty {
+                        keySets[frames.count] = nil
+                    }
                 } else if !frame.isObject, byte == UInt8(ascii: "]") {
                     pos += 1
-                    let elements = Array(values[frame.valueStart...])
-                    values.removeSubrange(frame.valueStart...)
+                    let elements = Array(values[frame.start...])
+                    values.removeSubrange(frame.start...)
                     values.append(.array(elements))
                 } else {
                     throw unexpected(expecting: frame.isObject ? "',' or '}'" : "',' or ']'")
@@ -150,31 +158,44 @@ struct JSONScanner {
         }
     }
 
-    /// Reads `"key" :` and leaves `pos` at the member's value.
-    private mutating func parseMemberName(into keys: inout [String], frame: inout Frame) throws(JSONParseError) {
+    /// Reads `"key" :` onto the value stack and leaves `pos` at the member's value.
+    private mutating func parseMemberName(
+        into values: inout [JSONValue],
+        objectStart: Int,
+        depth: Int,
+        keySets: inout [Int: Set<ExactKey>]
+    ) throws(JSONParseError) {
         guard pos < end, base[pos] == UInt8(ascii: "\"") else {
             throw unexpected(expecting: "a string key")
         }
         let keyOffset = pos
         let key = try parseString()
-        if frame.seenKeys != nil {
-            if !frame.seenKeys!.insert(ExactKey(key: key)).inserted {
+        if keySets[depth] != nil {
+            if !keySets[depth]!.insert(ExactKey(key: key)).inserted {
                 throw duplicateKey(key, at: keyOffset)
             }
         } else {
-            for index in frame.keyStart..<keys.count where JSONObject.exactlyEqual(keys[index], key) {
-                throw duplicateKey(key, at: keyOffset)
-            }
-            if keys.count + 1 - frame.keyStart >= Self.hashedKeyThreshold {
-                var seen = Set<ExactKey>(minimumCapacity: 2 * Self.hashedKeyThreshold)
-                for index in frame.keyStart..<keys.count {
-                    seen.insert(ExactKey(key: keys[index]))
+            var index = objectStart
+            while index < values.count {
+                if case .string(let existing) = values[index], JSONObject.exactlyEqual(existing, key) {
+                    throw duplicateKey(key, at: keyOffset)
                 }
+                index += 2
+            }
+            if (values.count - objectStart) / 2 + 1 >= Self.hashedKeyThreshold {
+                var seen = Set<ExactKey>(minimumCapacity: 2 * Self.hashedKeyThreshold)
                 seen.insert(ExactKey(key: key))
-                frame.seenKeys = seen
+                index = objectStart
+                while index < values.count {
+                    if case .string(let existing) = values[index] {
+                        seen.insert(ExactKey(key: existing))
+                    }
+                    index += 2
+                }
+                keySets[depth] = seen
             }
         }
-        keys.append(key)
+        values.append(.string(key))
         skipWhitespace()
         guard pos < end, base[pos] == UInt8(ascii: ":") else {
             throw unexpected(expecting: "':'")

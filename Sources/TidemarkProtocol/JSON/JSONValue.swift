@@ -5,7 +5,7 @@
 /// above 2^53. `.unsigned` exists only for integers above `Int64.max`, so
 /// every integer has exactly one representation when it comes from the
 /// parser or from `init(_: UInt64)`.
-public indirect enum JSONValue: Sendable {
+public enum JSONValue: Sendable {
     case null
     case bool(Bool)
     case integer(Int64)

@@ -5,11 +5,12 @@ import NIOCore
 public enum JSONWriter {
     /// Appends at the buffer's writer index.
     public static func write(_ value: JSONValue, into buffer: inout ByteBuffer) {
-        // Moved, not copied, so the storage stays uniquely referenced and
-        // appending never triggers copy-on-write.
-        var sink = ByteBufferSink(buffer: consume buffer)
+        // Staged in an array and copied once: ByteBuffer's per-call bounds,
+        // uniqueness and exclusivity checks cost more than the extra memcpy.
+        var sink = ArraySink(bytes: [])
+        sink.bytes.reserveCapacity(256)
         sink.write(value)
-        buffer = sink.buffer
+        buffer.writeBytes(sink.bytes)
     }
 
     /// Appends to `bytes`.
@@ -34,18 +35,6 @@ public enum JSONWriter {
 private protocol JSONSink {
     mutating func append(_ byte: UInt8)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>)
-}
-
-private struct ByteBufferSink: JSONSink {
-    var buffer: ByteBuffer
-
-    mutating func append(_ byte: UInt8) {
-        buffer.writeInteger(byte)
-    }
-
-    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
-        buffer.writeBytes(bytes)
-    }
 }
 
 private struct ArraySink: JSONSink {

@@ -1,0 +1,102 @@
+import TidemarkStore
+
+/// Reads a method's `params` object field by field, so that every error names the exact
+/// field at fault (`changes[2].keys[0]`), and refuses fields it does not know: a typo
+/// such as `dep` for `deps` must not silently turn into "no dependencies, valid".
+struct ParamsReader {
+    private let object: JSONObject
+    private let path: String
+    private var consumed: Set<String> = []
+
+    init(_ params: JSONValue?, path: String = "") throws(RPCError) {
+        switch params {
+        case nil, .null?: object = JSONObject()
+        case .object(let object)?: self.object = object
+        default: throw RPCError.invalidParams(path.isEmpty ? "params" : path, "must be an object")
+        }
+        self.path = path
+    }
+
+    func fieldPath(_ key: String) -> String {
+        path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    func has(_ key: String) -> Bool {
+        object[key].map { !$0.isNull } ?? false
+    }
+
+    mutating func optional(_ key: String) -> JSONValue? {
+        consumed.insert(key)
+        guard let value = object[key], !value.isNull else { return nil }
+        return value
+    }
+
+    mutating func required(_ key: String) throws(RPCError) -> JSONValue {
+        guard let value = optional(key) else { throw RPCError.invalidParams(fieldPath(key), "is required") }
+        return value
+    }
+
+    /// Call last: fails on any field no reader asked for.
+    func finish() throws(RPCError) {
+        for key in object.keys where !consumed.contains(key) {
+            throw RPCError.invalidParams(fieldPath(key), "is not a known field")
+        }
+    }
+
+    // MARK: Typed fields
+
+    mutating func string(_ key: String) throws(RPCError) -> String {
+        try Self.string(try required(key), fieldPath(key))
+    }
+
+    mutating func optionalString(_ key: String) throws(RPCError) -> String? {
+        try optional(key).map { (value) throws(RPCError) in try Self.string(value, fieldPath(key)) }
+    }
+
+    mutating func unsigned(_ key: String) throws(RPCError) -> UInt64 {
+        try Self.unsigned(try required(key), fieldPath(key))
+    }
+
+    mutating func optionalUnsigned(_ key: String) throws(RPCError) -> UInt64? {
+        try optional(key).map { (value) throws(RPCError) in try Self.unsigned(value, fieldPath(key)) }
+    }
+
+    mutating func array(_ key: String, max: Int) throws(RPCError) -> [JSONValue] {
+        try Self.array(try required(key), fieldPath(key), max: max)
+    }
+
+    mutating func optionalArray(_ key: String, max: Int) throws(RPCError) -> [JSONValue]? {
+        try optional(key).map { (value) throws(RPCError) in try Self.array(value, fieldPath(key), max: max) }
+    }
+
+    static func string(_ value: JSONValue, _ field: String) throws(RPCError) -> String {
+        guard let string = value.stringValue else { throw RPCError.invalidParams(field, "must be a string") }
+        return string
+    }
+
+    static func unsigned(_ value: JSONValue, _ field: String) throws(RPCError) -> UInt64 {
+        guard let number = value.uint64Value else {
+            throw RPCError.invalidParams(field, "must be a non-negative integer")
+        }
+        return number
+    }
+
+    static func array(_ value: JSONValue, _ field: String, max: Int) throws(RPCError) -> [JSONValue] {
+        guard let array = value.arrayValue else { throw RPCError.invalidParams(field, "must be an array") }
+        guard array.count <= max else {
+            throw RPCError.invalidParams(field, "has \(array.count) elements, more than the limit of \(max)")
+        }
+        return array
+    }
+
+    /// A table, key or name: a non-empty string of at most `max` UTF-8 bytes.
+    static func name(_ value: JSONValue, _ field: String, max: Int) throws(RPCError) -> String {
+        let string = try Self.string(value, field)
+        guard !string.isEmpty else { throw RPCError.invalidParams(field, "must not be empty") }
+        let count = string.utf8.count
+        guard count <= max else {
+            throw RPCError.invalidParams(field, "is \(count) bytes, more than the limit of \(max)")
+        }
+        return string
+    }
+}
