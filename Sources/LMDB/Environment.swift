@@ -75,6 +75,22 @@ public final class Environment: @unchecked Sendable {
     /// Opens (and with `.create`, creates) a named database. Creating needs a write
     /// transaction, so this runs one of its own.
     public func openDatabase(named name: String, flags: Database.Flags = []) throws -> Database {
+        var environmentFlags: UInt32 = 0
+        try LMDBError.check(mdb_env_get_flags(handle, &environmentFlags), "mdb_env_get_flags")
+        if environmentFlags & UInt32(MDB_RDONLY) != 0 {
+            // A read-only environment cannot begin a write transaction: open what exists in
+            // a read transaction, committed so that the handle outlives it.
+            var transaction: OpaquePointer?
+            try LMDBError.check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &transaction), "mdb_txn_begin(read)")
+            var dbi: MDB_dbi = 0
+            let returnCode = mdb_dbi_open(transaction, name, flags.subtracting(.create).rawValue, &dbi)
+            guard returnCode == MDB_SUCCESS else {
+                mdb_txn_abort(transaction)
+                throw LMDBError(returnCode: returnCode, operation: "mdb_dbi_open(\(name))")
+            }
+            try LMDBError.check(mdb_txn_commit(transaction), "mdb_txn_commit")
+            return Database(dbi: dbi)
+        }
         let transaction = try WriteTransaction(environment: self)
         var dbi: MDB_dbi = 0
         try LMDBError.check(mdb_dbi_open(transaction.handle, name, flags.rawValue, &dbi), "mdb_dbi_open(\(name))")

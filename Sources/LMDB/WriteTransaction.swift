@@ -40,6 +40,9 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
     }
 
     public func put(_ value: [UInt8], forKey key: [UInt8], in database: Database) throws {
+        guard key.count <= Int(mdb_env_get_maxkeysize(mdb_txn_env(handle))) else {
+            throw LMDBError(code: .keyTooLong, returnCode: MDB_BAD_VALSIZE, operation: "mdb_put")
+        }
         try key.withUnsafeBytes { (keyBytes) in
             try value.withUnsafeBytes { (valueBytes) in
                 var mdbKey = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))

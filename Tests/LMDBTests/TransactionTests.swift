@@ -182,56 +182,57 @@ struct TransactionTests {
 
     @Test func mapFullFailsTheTransactionAndKeepsEarlierData() throws {
         let scratch = try ScratchDirectory()
-        let environment = try scratch.open { $0.mapSize = 64 << 10 }
-        let database = try environment.openDatabase(named: "main", flags: .create)
         let value = [UInt8](repeating: 0xAB, count: 1000)
-
         var committed = 0
-        var failure: LMDBError?
-        while committed < 1000 {
-            do {
-                try environment.write { (transaction) throws in
-                    try transaction.put(value, forKey: bytes(String(format: "key%04d", committed)), in: database)
-                }
-                committed += 1
-            } catch let error as LMDBError {
-                failure = error
-                break
-            }
-        }
-        #expect(failure?.code == .mapFull)
-        #expect(committed > 5, "a 64 KiB map holds a few 1000-byte values")
-        #expect(committed < 1000)
+        do {
+            let environment = try scratch.open { $0.mapSize = 64 << 10 }
+            let database = try environment.openDatabase(named: "main", flags: .create)
 
-        // A failed multi-put transaction wrote none of its puts.
-        let before = try environment.entries(of: database)
-        let error = #expect(throws: LMDBError.self) {
-            try environment.write { (transaction) throws in
-                try transaction.put(bytes("small"), forKey: bytes("aaa-first"), in: database)
-                for index in 0..<100 {
-                    try transaction.put(value, forKey: bytes("more\(index)"), in: database)
+            var failure: LMDBError?
+            while committed < 1000 {
+                do {
+                    try environment.write { transaction in
+                        try transaction.put(value, forKey: bytes(String(format: "key%04d", committed)), in: database)
+                    }
+                    committed += 1
+                } catch let error as LMDBError {
+                    failure = error
+                    break
                 }
             }
-        }
-        #expect(error?.code == .mapFull)
-        #expect(try environment.entries(of: database) == before)
+            #expect(failure?.code == .mapFull)
+            #expect(committed > 5, "a 64 KiB map holds a few 1000-byte values")
+            #expect(committed < 1000)
 
-        // Every committed value is intact.
-        try environment.read { (transaction) throws in
-            #expect(try transaction.count(of: database) == committed)
-            for index in 0..<committed {
-                #expect(try transaction.value(in: database, forKey: bytes(String(format: "key%04d", index))) == value)
+            // A failed multi-put transaction wrote none of its puts.
+            let before = try environment.entries(of: database)
+            let error = #expect(throws: LMDBError.self) {
+                try environment.write { transaction in
+                    try transaction.put(bytes("small"), forKey: bytes("aaa-first"), in: database)
+                    for index in 0..<100 {
+                        try transaction.put(value, forKey: bytes("more\(index)"), in: database)
+                    }
+                }
+            }
+            #expect(error?.code == .mapFull)
+            #expect(try environment.entries(of: database) == before)
+
+            // Every committed value is intact.
+            try environment.read { (transaction) throws in
+                #expect(try transaction.count(of: database) == committed)
+                for index in 0..<committed {
+                    #expect(try transaction.value(in: database, forKey: bytes(String(format: "key%04d", index))) == value)
+                }
             }
         }
 
-        // The environment stays usable: freeing space lets a write through again.
-        try environment.write { (transaction) throws in
-            for index in 0..<committed / 2 {
-                try transaction.delete(bytes(String(format: "key%04d", index)), in: database)
-            }
-        }
+        // Reopened with a larger map, the same data takes writes again.
+        let environment = try scratch.open { $0.mapSize = 4 << 20 }
+        let database = try environment.openDatabase(named: "main")
         try environment.write { try $0.put(bytes("fits"), forKey: bytes("after"), in: database) }
         #expect(try environment.string(in: database, forKey: "after") == "fits")
+        #expect(try environment.entries(of: database).count == committed + 1)
+        #expect(try environment.string(in: database, forKey: "aaa-first") == nil)
     }
 
     @Test func mapFullAfterReopeningWithATinyMap() throws {

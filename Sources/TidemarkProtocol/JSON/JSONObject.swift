@@ -9,7 +9,14 @@
 public struct JSONObject: Sendable {
     public typealias Element = (key: String, value: JSONValue)
 
-    public private(set) var members: [Element]
+    /// A struct rather than the `Element` tuple: tuples are destroyed through
+    /// the runtime's generic tuple witness, structs through specialized code.
+    struct Member: Sendable {
+        var key: String
+        var value: JSONValue
+    }
+
+    private(set) var members: [Member]
 
     public init() {
         members = []
@@ -21,12 +28,12 @@ public struct JSONObject: Sendable {
         members.reserveCapacity(pairs.count)
         for (key, value) in pairs {
             precondition(index(forKey: key) == nil, "duplicate key \"\(key)\" in JSONObject")
-            members.append((key: key, value: value))
+            members.append(Member(key: key, value: value))
         }
     }
 
     /// The parser has already rejected duplicates, so it skips the check.
-    init(uncheckedMembers members: [Element]) {
+    init(uncheckedMembers members: [Member]) {
         self.members = members
     }
 
@@ -49,7 +56,7 @@ public struct JSONObject: Sendable {
                     members.remove(at: index)
                 }
             } else if let newValue {
-                members.append((key: key, value: newValue))
+                members.append(Member(key: key, value: newValue))
             }
         }
     }
@@ -69,10 +76,12 @@ public struct JSONObject: Sendable {
         members.reserveCapacity(minimumCapacity)
     }
 
-    /// Code-point equality; `==` alone would also accept canonically equivalent strings.
-    @inline(__always)
+    /// Code-point equality; `==` would also accept canonically equivalent
+    /// strings (and is slower, as it must consider normalization).
     static func exactlyEqual(_ a: String, _ b: String) -> Bool {
-        a == b && a.utf8.elementsEqual(b.utf8)
+        let left = a.utf8
+        let right = b.utf8
+        return left.count == right.count && left.elementsEqual(right)
     }
 }
 
@@ -81,7 +90,8 @@ extension JSONObject: RandomAccessCollection {
     public var endIndex: Int { members.endIndex }
 
     public subscript(position: Int) -> Element {
-        members[position]
+        let member = members[position]
+        return (key: member.key, value: member.value)
     }
 }
 
@@ -103,7 +113,7 @@ extension JSONObject: Equatable {
             first += 1
         }
         if first == count { return true }
-        let precedes: (Element, Element) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let precedes: (Member, Member) -> Bool = { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         let left = lhs.members[first...].sorted(by: precedes)
         let right = rhs.members[first...].sorted(by: precedes)
         for (l, r) in zip(left, right) {

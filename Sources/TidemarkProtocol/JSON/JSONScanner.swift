@@ -18,7 +18,7 @@ struct JSONScanner {
     private static let hashedKeyThreshold = 16
 
     /// Kept trivial (no references) so pushing and peeking cost no refcounting.
-    private struct Frame {
+    struct Frame {
         var isObject: Bool
         var start: Int
     }
@@ -45,11 +45,20 @@ struct JSONScanner {
     }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
-        // Sized so a typical request line never regrows them.
-        var values: [JSONValue] = []
-        values.reserveCapacity(32)
-        var frames: [Frame] = []
-        frames.reserveCapacity(8)
+        // Sized so a typical request line never needs the heap for bookkeeping.
+        try withUnsafeTemporaryAllocation(of: JSONValue.self, capacity: 32) { valueStorage throws(JSONParseError) in
+            try withUnsafeTemporaryAllocation(of: Frame.self, capacity: 16) { frameStorage throws(JSONParseError) in
+                var values = JSONParserStack(initialStorage: valueStorage)
+                var frames = JSONParserStack(initialStorage: frameStorage)
+                return try parseDocument(values: &values, frames: &frames)
+            }
+        }
+    }
+
+    private mutating func parseDocument(
+        values: inout JSONParserStack<JSONValue>,
+        frames: inout JSONParserStack<Frame>
+    ) throws(JSONParseError) -> JSONValue {
         // Duplicate-key sets for wide objects only, keyed by frame depth.
         var keySets: [Int: Set<ExactKey>] = [:]
 
@@ -64,9 +73,9 @@ struct JSONScanner {
                 skipWhitespace()
                 if pos < end, base[pos] == UInt8(ascii: "}") {
                     pos += 1
-                    values.append(.object(JSONObject()))
+                    values.push(.object(JSONObject()))
                 } else {
-                    frames.append(Frame(isObject: true, start: values.count))
+                    frames.push(Frame(isObject: true, start: values.count))
                     try parseMemberName(into: &values, objectStart: values.count, depth: frames.count, keySets: &keySets)
                     continue parsing
                 }
@@ -76,31 +85,32 @@ struct JSONScanner {
                 skipWhitespace()
                 if pos < end, base[pos] == UInt8(ascii: "]") {
                     pos += 1
-                    values.append(.array([]))
+                    values.push(.array([]))
                 } else {
-                    frames.append(Frame(isObject: false, start: values.count))
+                    frames.push(Frame(isObject: false, start: values.count))
                     continue parsing
                 }
             case UInt8(ascii: "\""):
-                values.append(.string(try parseString()))
+                values.push(.string(try parseString()))
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                values.append(try parseNumber())
+                values.push(try parseNumber())
             case UInt8(ascii: "t"):
                 try expectLiteral("true")
-                values.append(.bool(true))
+                values.push(.bool(true))
             case UInt8(ascii: "f"):
                 try expectLiteral("false")
-                values.append(.bool(false))
+                values.push(.bool(false))
             case UInt8(ascii: "n"):
                 try expectLiteral("null")
-                values.append(.null)
+                values.push(.null)
             default:
                 throw invalidValueStart()
             }
 
             // A value is complete: close every container it completes, or
             // step past a comma to the next value.
-            while let frame = frames.last {
+            while frames.count > 0 {
+                let frame = frames.last
                 skipWhitespace()
                 guard pos < end else {
                     throw unexpected(expecting: frame.isObject ? "',' or '}'" : "',' or ']'")
@@ -122,28 +132,17 @@ struct JSONScanner {
                 }
                 if frame.isObject, byte == UInt8(ascii: "}") {
                     pos += 1
-                    var members: [JSONObject.Element] = []
-                    members.reserveCapacity((values.count - frame.start) / 2)
-                    var index = frame.start
-                    while index < values.count {
-                        guard case .string(let key) = values[index] else { preconditionFailure("object key is not a string") }
-                        members.append((key: key, value: values[index + 1]))
-                        index += 2
-                    }
-                    values.removeSubrange(frame.start...)
-                    values.append(.object(JSONObject(uncheckedMembers: members)))
+                    values.push(.object(values.popObject(from: frame.start)))
                     if !keySets.isEmpty {
                         keySets[frames.count] = nil
                     }
                 } else if !frame.isObject, byte == UInt8(ascii: "]") {
                     pos += 1
-                    let elements = Array(values[frame.start...])
-                    values.removeSubrange(frame.start...)
-                    values.append(.array(elements))
+                    values.push(.array(values.popArray(from: frame.start)))
                 } else {
                     throw unexpected(expecting: frame.isObject ? "',' or '}'" : "',' or ']'")
                 }
-                frames.removeLast()
+                frames.popLast()
             }
 
             skipWhitespace()
@@ -154,13 +153,13 @@ struct JSONScanner {
                     offset: pos
                 )
             }
-            return values[0]
+            return values.popLast()
         }
     }
 
     /// Reads `"key" :` onto the value stack and leaves `pos` at the member's value.
     private mutating func parseMemberName(
-        into values: inout [JSONValue],
+        into values: inout JSONParserStack<JSONValue>,
         objectStart: Int,
         depth: Int,
         keySets: inout [Int: Set<ExactKey>]
@@ -170,14 +169,15 @@ struct JSONScanner {
         }
         let keyOffset = pos
         let key = try parseString()
-        if keySets[depth] != nil {
+        // Checking `isEmpty` first skips hashing `depth` in the common case.
+        if !keySets.isEmpty, keySets[depth] != nil {
             if !keySets[depth]!.insert(ExactKey(key: key)).inserted {
                 throw duplicateKey(key, at: keyOffset)
             }
         } else {
             var index = objectStart
             while index < values.count {
-                if case .string(let existing) = values[index], JSONObject.exactlyEqual(existing, key) {
+                if JSONObject.exactlyEqual(values.key(at: index), key) {
                     throw duplicateKey(key, at: keyOffset)
                 }
                 index += 2
@@ -187,15 +187,13 @@ struct JSONScanner {
                 seen.insert(ExactKey(key: key))
                 index = objectStart
                 while index < values.count {
-                    if case .string(let existing) = values[index] {
-                        seen.insert(ExactKey(key: existing))
-                    }
+                    seen.insert(ExactKey(key: values.key(at: index)))
                     index += 2
                 }
                 keySets[depth] = seen
             }
         }
-        values.append(.string(key))
+        values.push(.string(key))
         skipWhitespace()
         guard pos < end, base[pos] == UInt8(ascii: ":") else {
             throw unexpected(expecting: "':'")

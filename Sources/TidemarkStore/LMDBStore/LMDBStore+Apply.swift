@@ -11,6 +11,13 @@ extension LMDBStore {
             lsn += 1
             return lsn
         }
+
+        /// `now + duration`, saturating: a lease or TTL too large to add never traps, it
+        /// just never ends.
+        func deadline(after duration: Milliseconds) -> Milliseconds {
+            let (sum, overflow) = now.addingReportingOverflow(duration)
+            return overflow ? .max : sum
+        }
     }
 
     public func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch {

@@ -7,7 +7,7 @@ extension LMDBStore {
     ) throws -> MutationOutcome {
         let id = Self.randomIntentID()
         let lsn = state.nextLSN()
-        let expiresAt = state.now + lease
+        let expiresAt = state.deadline(after: lease)
         let record = Record(lsn: lsn, time: state.now, kind: .begin, changes: changes, intent: id, meta: meta, peer: peer)
         _ = try append(record, state: &state, in: transaction)
         let intent = Intent(

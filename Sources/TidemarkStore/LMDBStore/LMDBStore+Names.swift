@@ -13,7 +13,7 @@ extension LMDBStore {
         var uniqueDeps: [Dep] = []
         var seen = Set<Dep>()
         for dep in deps where seen.insert(dep).inserted { uniqueDeps.append(dep) }
-        let entry = NamedEntry(name: name, stamp: stamp, deps: uniqueDeps, expiresAt: state.now + ttl)
+        let entry = NamedEntry(name: name, stamp: stamp, deps: uniqueDeps, expiresAt: state.deadline(after: ttl))
         let nameBytes = Array(name.utf8)
         try transaction.put(StoredCoding.encode(entry), forKey: nameBytes, in: schema.names)
         for dep in uniqueDeps {

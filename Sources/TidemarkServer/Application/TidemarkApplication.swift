@@ -1,0 +1,72 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import TidemarkProtocol
+import TidemarkStore
+
+/// Assembles a complete service: the store, the single writer, housekeeping and the
+/// listener, as services of one group that starts them in that order and stops them in
+/// reverse (the listener first, so queued writes are answered before the store closes).
+public struct TidemarkApplication: Sendable {
+    public struct Configuration: Sendable {
+        public var dataPath: String
+        public var server: ServerConfiguration
+        public var store = LMDBStore.Options()
+        /// Signals that begin a graceful shutdown.
+        public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+
+        public init(socketPath: String, dataPath: String) {
+            self.dataPath = dataPath
+            self.server = ServerConfiguration(socketPath: socketPath)
+        }
+    }
+
+    public let store: LMDBStore
+    public let serviceGroup: ServiceGroup
+
+    /// Opens the store (failing at once if the directory is locked or unsafe) and builds
+    /// the services; nothing listens until `run()`.
+    public init(
+        configuration: Configuration, logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: @escaping @Sendable () -> Void = {}
+    ) throws {
+        let clock = LMDBStore.wallClock
+        store = try LMDBStore(path: configuration.dataPath, options: configuration.store, clock: clock)
+        var limits = configuration.server.limits
+        limits.maxTableBytes = store.limits.maxTableBytes
+        limits.maxKeyBytes = store.limits.maxKeyBytes
+        limits.maxNameBytes = store.limits.maxNameBytes
+        var serverConfiguration = configuration.server
+        serverConfiguration.limits = limits
+        let writer = GroupCommitWriter(store: store, logger: logger)
+        let statistics = ServerStatistics(startedAt: clock())
+        let dispatcher = RequestDispatcher(
+            store: store, writer: writer, limits: limits, statistics: statistics, clock: clock)
+        let housekeeper = Housekeeper(
+            store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger, clock: clock)
+        let server = TidemarkServer(
+            configuration: serverConfiguration, dispatcher: dispatcher, eventLoopGroup: eventLoopGroup,
+            logger: logger, onListening: onListening)
+        serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [
+                    .init(service: writer),
+                    .init(service: housekeeper),
+                    .init(service: server),
+                ],
+                gracefulShutdownSignals: configuration.shutdownSignals,
+                logger: logger))
+    }
+
+    /// Serves until a shutdown signal or `shutdown()`.
+    public func run() async throws {
+        try await serviceGroup.run()
+    }
+
+    public func shutdown() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+}

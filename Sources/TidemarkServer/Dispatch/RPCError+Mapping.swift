@@ -1,0 +1,40 @@
+import TidemarkProtocol
+import TidemarkStore
+
+extension RPCError {
+    /// The one place where failures inside the server become JSON-RPC errors.
+    init(serverError error: any Error) {
+        switch error {
+        case let error as RPCError:
+            self = error
+        case let error as StoreError:
+            self = Self.mapping(error)
+        case WriterRejection.overloaded:
+            self = RPCError(code: Code.overloaded, message: "overloaded: too many writes queued; retry later")
+        case WriterRejection.shuttingDown:
+            self = RPCError(code: Code.shuttingDown, message: "shutting down: the server takes no new requests")
+        default:
+            self = .internalError("\(error)")
+        }
+    }
+
+    private static func mapping(_ error: StoreError) -> RPCError {
+        switch error.code {
+        case .invalidArgument:
+            return .invalidParams(error.field ?? "params", error.message)
+        case .storageFull:
+            return RPCError(code: Code.storageFull, message: "storage full: \(error.message)")
+        case .unknownIntent:
+            let state = error.intentState ?? .unknown
+            return RPCError(
+                code: Code.unknownIntent, message: "unknown or closed intent: \(error.message)",
+                data: ["state": .string(state.rawValue)])
+        case .compacted:
+            return RPCError(
+                code: Code.compacted, message: "compacted: \(error.message)",
+                data: ["oldest": JSONValue(error.oldest ?? 0)])
+        default:
+            return .internalError(error.description)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import NIOCore
+import TidemarkProtocol
+import TidemarkStore
+
+/// Routes each request to the store (reads, answered at once) or to the writer
+/// (mutations, answered when durable).
+final class RequestDispatcher: Sendable {
+    let store: any VersionStore
+    let writer: GroupCommitWriter
+    let limits: ProtocolLimits
+    let statistics: ServerStatistics
+    private let clock: @Sendable () -> Milliseconds
+
+    init(
+        store: any VersionStore, writer: GroupCommitWriter, limits: ProtocolLimits,
+        statistics: ServerStatistics, clock: @escaping @Sendable () -> Milliseconds
+    ) {
+        self.store = store
+        self.writer = writer
+        self.limits = limits
+        self.statistics = statistics
+        self.clock = clock
+    }
+
+    func dispatch(_ request: RPCRequest, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
+        guard let method = RPCMethod(rawValue: request.method) else {
+            return .done(.failure(.methodNotFound(request.method)))
+        }
+        do {
+            if method.isMutation {
+                return try mutate(method, request.params, peer: peer, eventLoop: eventLoop)
+            }
+            return .done(.success(try read(method, request.params)))
+        } catch {
+            return .done(.failure(RPCError(serverError: error)))
+        }
+    }
+
+    /// Whether answering `request` must wait for this connection's earlier writes:
+    /// everything but a mutation (which queues behind them in the writer anyway).
+    static func needsEarlierWrites(_ request: RPCRequest) -> Bool {
+        !(RPCMethod(rawValue: request.method)?.isMutation ?? false)
+    }
+
+    private func read(_ method: RPCMethod, _ params: JSONValue?) throws -> JSONValue {
+        switch method {
+        case .hello:
+            try EmptyParams.validate(params)
+            return .object([
+                "server": .string(ServerIdentity.name),
+                "version": .string(ServerIdentity.version),
+                "protocol": JSONValue(ServerIdentity.protocolVersion),
+                "epoch": .string(store.epoch.hex),
+                "lsn": JSONValue(try store.currentLSN()),
+                "limits": limits.json,
+            ])
+        case .ping:
+            try EmptyParams.validate(params)
+            return .object([:])
+        case .stamp:
+            let params = try StampMethod.Params(json: params, limits: limits)
+            return StampMethod.json(try store.stamp(params.deps))
+        case .check:
+            let params = try CheckMethod.Params(json: params, limits: limits)
+            return CheckMethod.json(try store.check(params.queries), for: params)
+        case .log:
+            let params = try LogMethod.Params(json: params, limits: limits)
+            return LogMethod.json(try store.log(params.query(limits: limits)))
+        case .stats:
+            try EmptyParams.validate(params)
+            return try statisticsJSON()
+        case .watch, .unwatch:
+            throw RPCError.methodNotFound(method.rawValue)
+        case .write, .begin, .commit, .abort, .register, .compact:
+            preconditionFailure("mutations are routed to the writer")
+        }
+    }
+
+    private func mutate(
+        _ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop
+    ) throws -> DispatchStep {
+        let mutation: Mutation
+        switch method {
+        case .write:
+            let params = try WriteMethod.Params(json: params, limits: limits)
+            mutation = .write(changes: params.changes, meta: params.meta.map { JSONWriter.bytes(.object($0)) })
+        case .begin:
+            let params = try BeginMethod.Params(json: params, limits: limits)
+            mutation = .begin(
+                changes: params.changes, lease: params.ttlMs ?? limits.defaultLeaseMs,
+                meta: params.meta.map { JSONWriter.bytes(.object($0)) })
+        case .commit:
+            mutation = .commit(intent: try IntentMethod.Params(json: params, limits: limits).intent)
+        case .abort:
+            mutation = .abort(intent: try IntentMethod.Params(json: params, limits: limits).intent)
+        case .register:
+            let params = try RegisterMethod.Params(json: params, limits: limits)
+            mutation = .register(
+                name: params.name, stamp: params.stamp, deps: params.deps, ttl: params.ttlMs ?? limits.defaultTTLMs)
+        case .compact:
+            mutation = .compact(before: try CompactMethod.Params(json: params, limits: limits).before)
+        default:
+            preconditionFailure("\(method) is not a mutation")
+        }
+        let promise = eventLoop.makePromise(of: MutationOutcome.self)
+        writer.submit(MutationRequest(mutation, peer: peer), promise: promise)
+        let epoch = store.epoch
+        let maxInvalidated = limits.maxInvalidated
+        return .durable(promise.futureResult.map { outcome in
+            Self.json(outcome, epoch: epoch, maxInvalidated: maxInvalidated)
+        })
+    }
+
+    private static func json(_ outcome: MutationOutcome, epoch: Epoch, maxInvalidated: Int) -> JSONValue {
+        switch outcome {
+        case .written(let lsn, let invalidated):
+            return WriteMethod.Result(
+                epoch: epoch, lsn: lsn, invalidated: Array(invalidated.prefix(maxInvalidated)),
+                invalidatedTruncated: invalidated.count > maxInvalidated
+            ).json
+        case .begun(let intent, let lsn, let expiresAt):
+            return BeginMethod.Result(intent: intent, lsn: lsn, expiresAt: expiresAt).json
+        case .aborted(let lsn):
+            return IntentMethod.AbortResult(lsn: lsn).json
+        case .registered(let registered, let valid):
+            return RegisterMethod.Result(registered: registered, valid: valid).json
+        case .compacted(let oldest):
+            return CompactMethod.json(oldest: oldest)
+        case .housekept:
+            return .object([:])
+        }
+    }
+
+    private func statisticsJSON() throws -> JSONValue {
+        let store = try self.store.statistics()
+        let writes = writer.counters
+        let now = clock()
+        return .object([
+            "lsn": JSONValue(store.lsn),
+            "oldest": JSONValue(store.oldest),
+            "records": JSONValue(store.records),
+            "tables": JSONValue(store.tables),
+            "keys": JSONValue(store.keys),
+            "open_intents": JSONValue(store.openIntents),
+            "names": JSONValue(store.names),
+            "used_bytes": JSONValue(store.usedBytes),
+            "map_bytes": JSONValue(store.mapBytes),
+            "sync": .string(store.durable ? "full" : "none"),
+            "uptime_ms": JSONValue(now >= statistics.startedAt ? now - statistics.startedAt : 0),
+            "connections": JSONValue(statistics.connections),
+            "connections_accepted": JSONValue(statistics.connectionsAccepted),
+            "commits": JSONValue(writes.batches),
+            "mutations": JSONValue(writes.mutations),
+            "writer_queue": JSONValue(writes.queued),
+        ])
+    }
+}

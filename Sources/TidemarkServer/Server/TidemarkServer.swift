@@ -1,0 +1,94 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TidemarkProtocol
+import TidemarkStore
+
+/// The Unix-socket listener: one child task per connection, all ended by graceful
+/// shutdown after the requests they already read are answered.
+public final class TidemarkServer: Service {
+    private let configuration: ServerConfiguration
+    private let dispatcher: RequestDispatcher
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let onListening: @Sendable () -> Void
+
+    init(
+        configuration: ServerConfiguration, dispatcher: RequestDispatcher, eventLoopGroup: any EventLoopGroup,
+        logger: Logger, onListening: @escaping @Sendable () -> Void
+    ) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    private struct Accepted: Sendable {
+        var channel: NIOAsyncChannel<[InboundFrame], ByteBuffer>
+        var peer: Peer
+    }
+
+    public func run() async throws {
+        let path = configuration.socketPath
+        try SocketFile.prepare(path)
+        let maxLineBytes = configuration.limits.maxLineBytes
+        let listener: NIOAsyncChannel<Accepted, Never>
+        do {
+            listener = try await ServerBootstrap(group: eventLoopGroup)
+                .serverChannelOption(.backlog, value: configuration.backlog)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .bind(unixDomainSocketPath: path) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes)))
+                        return try NIOAsyncChannel<[InboundFrame], ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }.flatMap { asyncChannel in
+                        channel.peerCredentials().map { Accepted(channel: asyncChannel, peer: $0) }
+                    }
+                }
+        } catch {
+            throw ServerError(.bind, "cannot listen on \(path)", cause: error)
+        }
+        let identity = SocketFile.identity(path)
+        defer { SocketFile.remove(path, ifIdentity: identity) }
+        try SocketFile.setMode(path, configuration.socketMode)
+        logger.info("listening", metadata: ["socket": "\(path)", "epoch": "\(dispatcher.store.epoch)"])
+        onListening()
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await listener.executeThenClose { connections in
+                    for try await accepted in connections {
+                        group.addTask { await self.serve(accepted) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            listener.channel.close(promise: nil)
+        }
+        logger.info("stopped listening", metadata: ["socket": "\(path)"])
+    }
+
+    private func serve(_ accepted: Accepted) async {
+        let statistics = dispatcher.statistics
+        statistics.connectionOpened()
+        defer { statistics.connectionClosed() }
+        let channel = accepted.channel.channel
+        let handler = ConnectionHandler(
+            dispatcher: dispatcher, peer: accepted.peer, eventLoop: channel.eventLoop, limits: configuration.limits)
+        do {
+            try await withGracefulShutdownHandler {
+                try await accepted.channel.executeThenClose { inbound, outbound in
+                    try await handler.run(inbound: inbound, outbound: outbound)
+                }
+            } onGracefulShutdown: {
+                // Stop reading; what was read is still answered before the channel closes.
+                channel.close(mode: .input, promise: nil)
+            }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(accepted.peer.pid)"])
+        }
+    }
+}
