@@ -15,6 +15,11 @@ extension TidemarkClient {
         while count < limit {
             let page = try await log(LogMethod.Params(from: from, limit: limit - count, tables: tables))
             let records = page.records.prefix(limit - count)
+            if let last = page.records.last, page.next <= last.lsn {
+                // Following such a `next` would read the same records again, forever.
+                throw TidemarkClientError(
+                    .invalidResponse, "a log page ending at lsn \(last.lsn) gave next \(page.next)")
+            }
             if !records.isEmpty { body(Array(records)) }
             count += records.count
             // A page with a table filter may be empty yet not the end (the server bounds

@@ -23,6 +23,7 @@ struct JSONByteSink: ~Copyable {
     }
 
     /// Serializes `value` and hands the bytes to `body`; they are only valid during the call.
+    @discardableResult
     static func serialize<Result>(_ value: JSONValue, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { storage in
             var sink = JSONByteSink(initialStorage: storage)

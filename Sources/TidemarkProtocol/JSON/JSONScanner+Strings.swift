@@ -206,7 +206,7 @@ extension JSONScanner {
 
     private func unterminatedString(_ openingQuote: Int) -> JSONParseError {
         JSONParseError(
-            message: "unexpected end of input in string starting at byte \(openingQuote)",
+            message: "unexpected end of input at byte \(pos) in string starting at byte \(openingQuote)",
             offset: pos
         )
     }

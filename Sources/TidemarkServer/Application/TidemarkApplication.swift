@@ -41,14 +41,15 @@ public struct TidemarkApplication: Sendable {
         limits.maxNameBytes = store.limits.maxNameBytes
         var serverConfiguration = configuration.server
         serverConfiguration.limits = limits
-        let writer = GroupCommitWriter(store: store, logger: logger)
+        let hub = WatchHub(lastPublished: try store.currentLSN(), backlogLimit: configuration.server.watchBacklog)
+        let writer = GroupCommitWriter(store: store, logger: logger, onCommit: hub.publish)
         let statistics = ServerStatistics(startedAt: clock())
         let dispatcher = RequestDispatcher(
-            store: store, writer: writer, limits: limits, statistics: statistics, clock: clock)
+            store: store, writer: writer, hub: hub, limits: limits, statistics: statistics, clock: clock)
         let housekeeper = Housekeeper(
             store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger, clock: clock)
         let server = TidemarkServer(
-            configuration: serverConfiguration, dispatcher: dispatcher, eventLoopGroup: eventLoopGroup,
+            configuration: serverConfiguration, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup,
             logger: logger, onListening: onListening)
         serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -3,37 +3,58 @@ import TidemarkProtocol
 import TidemarkStore
 
 /// Serves one connection: reads groups of lines, answers every request in order, and
-/// writes each group's answers with one flush.
+/// writes each group's answers with one flush. Its watches run as child tasks of the
+/// connection, so they end with it.
 ///
 /// Order: a read waits for the connection's earlier writes to be durable, so it sees
 /// them; consecutive writes are queued together, so a pipelining writer shares fsyncs
 /// instead of paying one per request.
 struct ConnectionHandler {
     let dispatcher: RequestDispatcher
+    let hub: WatchHub
     let peer: Peer
     let eventLoop: any EventLoop
     let limits: ProtocolLimits
+
+    /// What the connection holds between requests.
+    private struct Session {
+        var unsettledWrites: [EventLoopFuture<JSONValue>] = []
+        var watches: Set<UInt64> = []
+        /// Watches accepted in the current group of lines, started once it is answered.
+        var newWatches: [(WatchSubscription, from: LSN?)] = []
+    }
 
     func run(
         inbound: NIOAsyncChannelInboundStream<[InboundFrame]>,
         outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     ) async throws {
-        for try await frames in inbound {
-            var unsettledWrites: [EventLoopFuture<JSONValue>] = []
-            var slots: [ResponseSlot] = []
-            slots.reserveCapacity(frames.count)
-            for frame in frames {
-                if let slot = await handle(frame, unsettledWrites: &unsettledWrites) { slots.append(slot) }
+        var session = Session()
+        defer { for id in session.watches { hub.unsubscribe(id) } }
+        try await withThrowingDiscardingTaskGroup { group in
+            for try await frames in inbound {
+                var slots: [ResponseSlot] = []
+                slots.reserveCapacity(frames.count)
+                for frame in frames {
+                    if let slot = await handle(frame, &session) { slots.append(slot) }
+                }
+                var buffer = ByteBuffer()
+                for slot in slots { await slot.write(into: &buffer) }
+                if buffer.readableBytes > 0 {
+                    try await outbound.write(buffer)
+                }
+                for (subscription, from) in session.newWatches {
+                    let pump = WatchPump(
+                        subscription: subscription, from: from, store: dispatcher.store, hub: hub, outbound: outbound)
+                    group.addTask { await pump.run() }
+                }
+                session.newWatches.removeAll()
             }
-            var buffer = ByteBuffer()
-            for slot in slots { await slot.write(into: &buffer) }
-            if buffer.readableBytes > 0 {
-                try await outbound.write(buffer)
-            }
+            // End of input: the watches end with the connection.
+            group.cancelAll()
         }
     }
 
-    private func handle(_ frame: InboundFrame, unsettledWrites: inout [EventLoopFuture<JSONValue>]) async -> ResponseSlot? {
+    private func handle(_ frame: InboundFrame, _ session: inout Session) async -> ResponseSlot? {
         switch frame {
         case .oversized:
             return .ready(.null, .failure(.lineTooLong))
@@ -42,20 +63,18 @@ struct ConnectionHandler {
             case .malformed(let error):
                 return .ready(.null, .failure(error))
             case .single(let request):
-                return await handle(request, unsettledWrites: &unsettledWrites)
+                return await handle(request, &session)
             case .batch(let requests):
                 var members: [ResponseSlot] = []
                 for request in requests {
-                    if let slot = await handle(request, unsettledWrites: &unsettledWrites) { members.append(slot) }
+                    if let slot = await handle(request, &session) { members.append(slot) }
                 }
                 return .batch(members)
             }
         }
     }
 
-    private func handle(
-        _ decoded: Result<RPCRequest, RPCRejection>, unsettledWrites: inout [EventLoopFuture<JSONValue>]
-    ) async -> ResponseSlot? {
+    private func handle(_ decoded: Result<RPCRequest, RPCRejection>, _ session: inout Session) async -> ResponseSlot? {
         let request: RPCRequest
         switch decoded {
         case .failure(let rejection):
@@ -64,15 +83,50 @@ struct ConnectionHandler {
             request = success
         }
         if RequestDispatcher.needsEarlierWrites(request) {
-            for write in unsettledWrites { _ = try? await write.get() }
-            unsettledWrites.removeAll()
+            for write in session.unsettledWrites { _ = try? await write.get() }
+            session.unsettledWrites.removeAll()
+        }
+        switch RPCMethod(rawValue: request.method) {
+        case .watch?:
+            return .ready(request.id, Result { () throws(RPCError) in try watch(request.params, &session) })
+        case .unwatch?:
+            return .ready(request.id, Result { () throws(RPCError) in try unwatch(request.params, &session) })
+        default:
+            break
         }
         switch dispatcher.dispatch(request, peer: peer, eventLoop: eventLoop) {
         case .done(let result):
             return .ready(request.id, result)
         case .durable(let future):
-            unsettledWrites.append(future)
+            session.unsettledWrites.append(future)
             return .durable(request.id, future)
         }
+    }
+
+    private func watch(_ params: JSONValue?, _ session: inout Session) throws(RPCError) -> JSONValue {
+        let params = try WatchMethod.Params(json: params, limits: limits)
+        // LSN 0 names no record; from 0 means "from the beginning" like from 1.
+        let from = params.from.map { max($0, 1) }
+        if let from {
+            do {
+                // Refuses a start below the oldest retained record (-32004).
+                _ = try dispatcher.store.log(LogQuery(from: from, limit: 0))
+            } catch {
+                throw RPCError(serverError: error)
+            }
+        }
+        let subscription = hub.subscribe(tables: params.tables.map(Set.init))
+        session.watches.insert(subscription.id)
+        session.newWatches.append((subscription, from))
+        return WatchMethod.Result(watch: subscription.id, lsn: subscription.startLSN).json
+    }
+
+    private func unwatch(_ params: JSONValue?, _ session: inout Session) throws(RPCError) -> JSONValue {
+        let params = try WatchMethod.UnwatchParams(json: params, limits: limits)
+        guard session.watches.remove(params.watch) != nil else {
+            throw RPCError.invalidParams("watch", "is not a watch of this connection")
+        }
+        hub.unsubscribe(params.watch)
+        return .object([:])
     }
 }

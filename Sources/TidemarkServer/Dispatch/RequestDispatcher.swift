@@ -7,16 +7,18 @@ import TidemarkStore
 final class RequestDispatcher: Sendable {
     let store: any VersionStore
     let writer: GroupCommitWriter
+    let hub: WatchHub
     let limits: ProtocolLimits
     let statistics: ServerStatistics
     private let clock: @Sendable () -> Milliseconds
 
     init(
-        store: any VersionStore, writer: GroupCommitWriter, limits: ProtocolLimits,
+        store: any VersionStore, writer: GroupCommitWriter, hub: WatchHub, limits: ProtocolLimits,
         statistics: ServerStatistics, clock: @escaping @Sendable () -> Milliseconds
     ) {
         self.store = store
         self.writer = writer
+        self.hub = hub
         self.limits = limits
         self.statistics = statistics
         self.clock = clock
@@ -70,7 +72,7 @@ final class RequestDispatcher: Sendable {
             try EmptyParams.validate(params)
             return try statisticsJSON()
         case .watch, .unwatch:
-            throw RPCError.methodNotFound(method.rawValue)
+            preconditionFailure("watches belong to the connection and are handled there")
         case .write, .begin, .commit, .abort, .register, .compact:
             preconditionFailure("mutations are routed to the writer")
         }
@@ -152,6 +154,7 @@ final class RequestDispatcher: Sendable {
             "commits": JSONValue(writes.batches),
             "mutations": JSONValue(writes.mutations),
             "writer_queue": JSONValue(writes.queued),
+            "watchers": JSONValue(hub.watcherCount),
         ])
     }
 }

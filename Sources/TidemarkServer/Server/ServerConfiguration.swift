@@ -12,6 +12,8 @@ public struct ServerConfiguration: Sendable {
     public var limits = ProtocolLimits()
     /// Most connections a single listener accepts at once before backpressure.
     public var backlog: Int32 = 256
+    /// Records a watcher may fall behind by before it gets `watch.lost` and is dropped.
+    public var watchBacklog = 4096
 
     public init(socketPath: String) {
         self.socketPath = socketPath

@@ -10,16 +10,18 @@ import TidemarkStore
 public final class TidemarkServer: Service {
     private let configuration: ServerConfiguration
     private let dispatcher: RequestDispatcher
+    private let hub: WatchHub
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable () -> Void
 
     init(
-        configuration: ServerConfiguration, dispatcher: RequestDispatcher, eventLoopGroup: any EventLoopGroup,
+        configuration: ServerConfiguration, dispatcher: RequestDispatcher, hub: WatchHub, eventLoopGroup: any EventLoopGroup,
         logger: Logger, onListening: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
+        self.hub = hub
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
@@ -77,7 +79,7 @@ public final class TidemarkServer: Service {
         defer { statistics.connectionClosed() }
         let channel = accepted.channel.channel
         let handler = ConnectionHandler(
-            dispatcher: dispatcher, peer: accepted.peer, eventLoop: channel.eventLoop, limits: configuration.limits)
+            dispatcher: dispatcher, hub: hub, peer: accepted.peer, eventLoop: channel.eventLoop, limits: configuration.limits)
         do {
             try await withGracefulShutdownHandler {
                 try await accepted.channel.executeThenClose { inbound, outbound in

@@ -43,7 +43,7 @@ extension LMDBStore {
         guard let key = dep.key else { return versions.table }
         let keyVersion = try transaction.withValue(
             in: schema.keys, forKey: Schema.keyKey(table: dep.table, key: key), { try ByteReader.bigEndian($0) }) ?? 0
-        return keyVersion
+        return max(keyVersion, versions.wide)
     }
 
     /// Whether an open intent covers `dep`: any open intent on its table covers a table

@@ -7,10 +7,12 @@ import TidemarkProtocol
 struct LineClient: Sendable {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private let lines: AsyncStream<ByteBuffer>
+    private let gate: AsyncStream<Void>.Continuation
 
-    /// Connects, runs `body`, and closes the connection when it returns.
+    /// Connects, runs `body`, and closes the connection when it returns. With `paused`,
+    /// nothing is read from the socket until `resumeReading()`, like a stalled client.
     static func with<Result: Sendable>(
-        _ socketPath: String, _ body: @Sendable (LineClient) async throws -> Result
+        _ socketPath: String, paused: Bool = false, _ body: @Sendable (LineClient) async throws -> Result
     ) async throws -> Result {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.allowRemoteHalfClosure, value: true)
@@ -25,15 +27,18 @@ struct LineClient: Sendable {
             }
         return try await channel.executeThenClose { inbound, outbound in
             let (lines, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+            let (opened, gate) = AsyncStream.makeStream(of: Void.self)
+            if !paused { gate.yield() }
             return try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     defer { sink.finish() }
+                    for await _ in opened { break }
                     for try await frames in inbound {
                         for case .line(let line) in frames { sink.yield(line) }
                     }
                 }
                 defer { group.cancelAll() }
-                return try await body(LineClient(outbound: outbound, lines: lines))
+                return try await body(LineClient(outbound: outbound, lines: lines, gate: gate))
             }
         }
     }
@@ -68,6 +73,10 @@ struct LineClient: Sendable {
     func nextLine() async -> ByteBuffer? {
         var iterator = lines.makeAsyncIterator()
         return await iterator.next()
+    }
+
+    func resumeReading() {
+        gate.yield()
     }
 
     /// Half-closes: the server sees end of input but can still answer.

@@ -1,0 +1,38 @@
+import ArgumentParser
+import TidemarkClient
+
+/// The options every client subcommand shares.
+struct ClientOptions: ParsableArguments {
+    @Option(
+        name: .long, help: ArgumentHelp(
+            "The server's socket.",
+            discussion: "Default: $TIDEMARK_SOCKET, else $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else /tmp/tidemark-<uid>/tidemark.sock.",
+            valueName: "path"))
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the raw JSON result on one line instead of text for people.")
+    var json = false
+
+    var socketPath: String { socket ?? DefaultPaths.socketPath() }
+
+    /// Runs `body` on a fresh connection. A failure is reported on stderr and ends the
+    /// command with status 2.
+    func withClient<Result>(
+        _ body: (TidemarkClient) async throws(TidemarkClientError) -> Result
+    ) async throws -> Result {
+        do throws(TidemarkClientError) {
+            let client = try await TidemarkClient.connect(socketPath: socketPath)
+            do {
+                let result = try await body(client)
+                await client.close()
+                return result
+            } catch {
+                await client.close()
+                throw error
+            }
+        } catch {
+            Console.report(error)
+            throw ExitCode(2)
+        }
+    }
+}

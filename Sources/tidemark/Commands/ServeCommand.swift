@@ -1,0 +1,124 @@
+import ArgumentParser
+import Logging
+import TidemarkClient
+import TidemarkServer
+import TidemarkStore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Tidemark service on a Unix socket.",
+        discussion: """
+            Serves until SIGTERM or SIGINT, then answers the requests already read and \
+            stops. Startup failures (the data directory in use by another server, a socket \
+            already served, a directory others may write to) print one line and exit 1.
+
+            Example:
+              tidemark serve --socket /run/tidemark/s.sock --data /var/lib/tidemark
+            """)
+
+    enum SyncMode: String, ExpressibleByArgument, CaseIterable {
+        case full
+        /// Named for its spelling; `none` as a case would read as `Optional.none`.
+        case noSync = "none"
+    }
+
+    @Option(
+        help: ArgumentHelp(
+            "The socket to listen on; its directory is created (0700) if missing.",
+            discussion: "Default: $TIDEMARK_SOCKET, else $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else /tmp/tidemark-<uid>/tidemark.sock.",
+            valueName: "path"))
+    var socket: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The data directory, created (0700) if missing.",
+            discussion: "Default: $TIDEMARK_DATA, else $XDG_STATE_HOME/tidemark, else $HOME/.local/state/tidemark.",
+            valueName: "dir"))
+    var data: String?
+
+    @Option(
+        name: .customLong("socket-mode"),
+        help: ArgumentHelp("The socket file's permissions, in octal (default 0660: the group may connect).", valueName: "mode"),
+        transform: ServeCommand.octalMode)
+    var socketMode: mode_t = 0o660
+
+    @Option(
+        name: .customLong("max-line-bytes"),
+        help: ArgumentHelp("The longest request line accepted (default 1048576).", valueName: "n"))
+    var maxLineBytes: Int?
+
+    @Option(help: ArgumentHelp("`full` fsyncs every commit; `none` may lose the newest writes on a machine crash."))
+    var sync: SyncMode = .full
+
+    @Option(
+        name: .customLong("map-size"),
+        help: ArgumentHelp("The largest the data file may grow, e.g. 16GiB, 512MiB, or bytes (default 16GiB).", valueName: "size"),
+        transform: Arguments.size)
+    var mapSize: Int?
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("trace, debug, info (the default), notice, warning, error or critical.", valueName: "level"),
+        transform: ServeCommand.logLevel)
+    var logLevel: Logger.Level = .info
+
+    func validate() throws {
+        if let maxLineBytes, maxLineBytes < 1024 { throw ValidationError("--max-line-bytes must be at least 1024") }
+    }
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "tidemark")
+        let socketPath = socket ?? DefaultPaths.socketPath()
+        var configuration = TidemarkApplication.Configuration(
+            socketPath: socketPath, dataPath: data ?? DefaultPaths.dataPath())
+        configuration.server.socketMode = socketMode
+        if let maxLineBytes { configuration.server.limits.maxLineBytes = maxLineBytes }
+        configuration.store.durable = sync == .full
+        if let mapSize { configuration.store.mapSize = mapSize }
+
+        do {
+            try DefaultPaths.createParentDirectory(of: socketPath)
+            let application = try TidemarkApplication(configuration: configuration, logger: logger)
+            try await application.run()
+        } catch {
+            Console.error(Self.startupMessage(error))
+            throw ExitCode(1)
+        }
+    }
+
+    /// The store's and server's own messages, without their code prefixes.
+    private static func startupMessage(_ error: any Error) -> String {
+        switch error {
+        case let error as StoreError: error.cause.map { "\(error.message) (\($0))" } ?? error.message
+        case let error as TidemarkClientError: error.description
+        default: "\(error)"
+        }
+    }
+
+    private static func octalMode(_ text: String) throws -> mode_t {
+        guard let mode = mode_t(text, radix: 8), mode <= 0o777 else {
+            throw ValidationError("--socket-mode must be octal permissions such as 0660")
+        }
+        return mode
+    }
+
+    private static func logLevel(_ text: String) throws -> Logger.Level {
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return level
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import TidemarkClient
+import TidemarkProtocol
+
+struct StampCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stamp",
+        abstract: "Show the stamp (epoch and LSN) and the version of each dependency.",
+        discussion: """
+            Take a stamp before reading the database, and store it with the cached entry. \
+            `cacheable no` means an open intent covers a dependency: a COMMIT is in flight, \
+            so what is read now must not be cached.
+
+            DEP is `table` (the whole table) or `table:key`; `table:k1,k2` names one \
+            dependency per key.
+
+            Example:
+              tidemark stamp users:42 orders
+            """)
+
+    @OptionGroup var options: ClientOptions
+
+    @Argument(help: ArgumentHelp("A dependency: `table` or `table:key`.", valueName: "dep"))
+    var deps: [String] = []
+
+    func run() async throws {
+        let deps = try Arguments.deps(self.deps)
+        try await options.withClient { client throws(TidemarkClientError) in
+            if options.json {
+                print(try await client.call("stamp", params: StampMethod.Params(deps: deps).json))
+            } else {
+                print(ReadableText.stamp(try await client.stamp(deps), deps: deps))
+            }
+        }
+    }
+}
