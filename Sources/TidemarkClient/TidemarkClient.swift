@@ -3,6 +3,12 @@ import NIOPosix
 import Synchronization
 import TidemarkProtocol
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An async client for one connection to a Tidemark server.
 ///
 /// Safe to share: any number of tasks may call at once, and their requests are pipelined
@@ -54,15 +60,19 @@ public final class TidemarkClient: Sendable {
             return TidemarkClient(channel: channel, notifications: stream)
         } catch {
             continuation.finish()
-            throw TidemarkClientError(.connectionFailed, "cannot connect to \(socketPath)", cause: error)
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw TidemarkClientError(.connectionFailed, "cannot connect to \(socketPath): \(reason)", cause: error)
         }
     }
 
     /// Sends one request and waits for its answer. A JSON-RPC error answer is thrown as
     /// `.server` with the `RPCError`; a closed connection as `.connectionClosed`.
-    /// The wait ends with the answer or the connection, not with task cancellation: the
-    /// request is already on its way and may change state on the server.
+    /// Cancelling the task stops the wait (`.cancelled`) but not the request: it is already
+    /// on its way, and a mutation may still take effect; its answer is then dropped.
     public func call(_ method: String, params: JSONValue? = nil) async throws(TidemarkClientError) -> JSONValue {
+        guard !Task.isCancelled else {
+            throw TidemarkClientError(.cancelled, "the call to \(method) was cancelled before it was sent")
+        }
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         var line = channel.allocator.buffer(capacity: 128)
         JSONWriter.write(RPCRequest(id: .number(id), method: method, params: params).json, into: &line)
@@ -77,7 +87,11 @@ public final class TidemarkClient: Sendable {
                     ?? TidemarkClientError(.connectionClosed, "the connection to the server is closed", cause: error))
         }
         do {
-            return try await response.futureResult.get()
+            return try await withTaskCancellationHandler {
+                try await response.futureResult.get()
+            } onCancel: {
+                response.fail(TidemarkClientError(.cancelled, "the call to \(method) was cancelled"))
+            }
         } catch let error as TidemarkClientError {
             throw error
         } catch {

@@ -6,7 +6,7 @@ import TidemarkProtocol
 public struct TidemarkClientError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Kind: Hashable, Sendable {
-            case server, connectionFailed, connectionClosed, invalidResponse, invalidArgument
+            case server, connectionFailed, connectionClosed, invalidResponse, invalidArgument, cancelled
         }
 
         fileprivate let kind: Kind
@@ -19,6 +19,9 @@ public struct TidemarkClientError: Error, Sendable, CustomStringConvertible {
         public static let connectionClosed = Code(kind: .connectionClosed)
         /// The server sent something that is not a well-formed answer.
         public static let invalidResponse = Code(kind: .invalidResponse)
+        /// The calling task was cancelled while it waited; the request may still have
+        /// taken effect on the server.
+        public static let cancelled = Code(kind: .cancelled)
         /// A command-line argument (a CHANGE, a DEP, a size) could not be read.
         public static let invalidArgument = Code(kind: .invalidArgument)
 

@@ -18,7 +18,7 @@ enum Console {
             if let data = rpcError.data { text += ", data \(data.jsonString)" }
             Self.error(text + ")")
         } else if error.code == .connectionFailed {
-            Self.error("\(error.description); is `tidemark serve` running there?")
+            Self.error("\(error.message) (is `tidemark serve` running there?)")
         } else {
             Self.error(error.description)
         }

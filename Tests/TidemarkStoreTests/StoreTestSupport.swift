@@ -154,12 +154,19 @@ final class StoreFixture {
         return (registered, valid)
     }
 
-    func housekeeping() throws -> (expiredIntents: Int, purgedNames: Int, forgottenIntents: Int) {
-        guard case .housekept(let expired, let purged, let forgotten) = try apply(.housekeeping) else {
+    /// Runs a housekeeping batch. `expiredIntents` counts the `expire` records the batch
+    /// appended (due intents may be expired by the batch itself before the housekeeping
+    /// request runs, so the request's own count can be lower).
+    func housekeeping(peer: Peer = alice) throws -> (expiredIntents: Int, purgedNames: Int, forgottenIntents: Int) {
+        let batch = try store.apply([MutationRequest(.housekeeping, peer: peer)])
+        guard case .housekept(let expired, let purged, let forgotten) = try batch.outcomes[0].get() else {
             Issue.record("housekeeping did not answer .housekept")
             throw StoreError(.io, "unexpected outcome")
         }
-        return (expired, purged, forgotten)
+        let expireRecords = batch.records.filter { $0.record.kind == .expire }.count
+        #expect(expired <= expireRecords)
+        #expect(batch.records.allSatisfy { $0.record.kind == .expire })
+        return (expireRecords, purged, forgotten)
     }
 
     // MARK: Reads

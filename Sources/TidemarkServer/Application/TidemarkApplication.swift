@@ -14,6 +14,8 @@ public struct TidemarkApplication: Sendable {
         public var dataPath: String
         public var server: ServerConfiguration
         public var store = LMDBStore.Options()
+        /// Background compaction of old records (`--retain-records`, `--retain-age`).
+        public var retention = RetentionPolicy()
         /// Signals that begin a graceful shutdown.
         public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
@@ -48,6 +50,9 @@ public struct TidemarkApplication: Sendable {
             store: store, writer: writer, hub: hub, limits: limits, statistics: statistics, clock: clock)
         let housekeeper = Housekeeper(
             store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger, clock: clock)
+        let retainer = Retainer(
+            policy: configuration.retention, store: store, writer: writer, eventLoop: eventLoopGroup.any(),
+            logger: logger, clock: clock)
         let server = TidemarkServer(
             configuration: serverConfiguration, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup,
             logger: logger, onListening: onListening)
@@ -56,6 +61,7 @@ public struct TidemarkApplication: Sendable {
                 services: [
                     .init(service: writer),
                     .init(service: housekeeper),
+                    .init(service: retainer),
                     .init(service: server),
                 ],
                 gracefulShutdownSignals: configuration.shutdownSignals,

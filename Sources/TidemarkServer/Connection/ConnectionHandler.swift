@@ -105,8 +105,7 @@ struct ConnectionHandler {
 
     private func watch(_ params: JSONValue?, _ session: inout Session) throws(RPCError) -> JSONValue {
         let params = try WatchMethod.Params(json: params, limits: limits)
-        // LSN 0 names no record; from 0 means "from the beginning" like from 1.
-        let from = params.from.map { max($0, 1) }
+        let from = params.from
         if let from {
             do {
                 // Refuses a start below the oldest retained record (-32004).

@@ -29,7 +29,8 @@ public final class TidemarkServer: Service {
 
     private struct Accepted: Sendable {
         var channel: NIOAsyncChannel<[InboundFrame], ByteBuffer>
-        var peer: Peer
+        /// Nil when the peer vanished before its credentials could be read.
+        var peer: Peer?
     }
 
     public func run() async throws {
@@ -42,12 +43,18 @@ public final class TidemarkServer: Service {
                 .serverChannelOption(.backlog, value: configuration.backlog)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path) { channel in
+                    // The handlers go in first and synchronously, before any read can
+                    // arrive. A wrapped channel must then always reach `serve`, which
+                    // finishes it, so a failure to read the credentials only marks it.
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
                             ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes)))
                         return try NIOAsyncChannel<[InboundFrame], ByteBuffer>(wrappingChannelSynchronously: channel)
                     }.flatMap { asyncChannel in
-                        channel.peerCredentials().map { Accepted(channel: asyncChannel, peer: $0) }
+                        channel.peerCredentials()
+                            .map { Optional($0) }
+                            .recover { _ in nil }
+                            .map { Accepted(channel: asyncChannel, peer: $0) }
                     }
                 }
         } catch {
@@ -78,8 +85,12 @@ public final class TidemarkServer: Service {
         statistics.connectionOpened()
         defer { statistics.connectionClosed() }
         let channel = accepted.channel.channel
+        guard let peer = accepted.peer else {
+            try? await accepted.channel.executeThenClose { _, _ in }
+            return
+        }
         let handler = ConnectionHandler(
-            dispatcher: dispatcher, hub: hub, peer: accepted.peer, eventLoop: channel.eventLoop, limits: configuration.limits)
+            dispatcher: dispatcher, hub: hub, peer: peer, eventLoop: channel.eventLoop, limits: configuration.limits)
         do {
             try await withGracefulShutdownHandler {
                 try await accepted.channel.executeThenClose { inbound, outbound in
@@ -90,7 +101,7 @@ public final class TidemarkServer: Service {
                 channel.close(mode: .input, promise: nil)
             }
         } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(accepted.peer.pid)"])
+            logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(peer.pid)"])
         }
     }
 }

@@ -87,20 +87,30 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
         let thread = Thread { [self] in self.writeLoop() }
         thread.name = "tidemark-writer"
         thread.start()
-        await withGracefulShutdownHandler {
-            await withCheckedContinuation { continuation in
-                let alreadyStopped = withLock {
-                    if state == .stopped { return true }
-                    finished = continuation
-                    return false
+        // Cancellation (the group stopping because another service failed, e.g. the
+        // socket is already served) must end the writer too, or startup errors hang.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { continuation in
+                    let alreadyStopped = withLock {
+                        if state == .stopped { return true }
+                        finished = continuation
+                        return false
+                    }
+                    if alreadyStopped { continuation.resume() }
                 }
-                if alreadyStopped { continuation.resume() }
+            } onGracefulShutdown: {
+                self.beginDraining()
             }
-        } onGracefulShutdown: {
-            self.withLock {
-                if self.state == .running { self.state = .draining }
-                self.condition.signal()
-            }
+        } onCancel: {
+            self.beginDraining()
+        }
+    }
+
+    private func beginDraining() {
+        withLock {
+            if state == .running { state = .draining }
+            condition.signal()
         }
     }
 
@@ -119,10 +129,12 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
                     applied.batches += 1
                     applied.mutations += batch.count
                 }
+                // Watchers first: a connection that sees its write answered and then
+                // starts a watch must find that write already published.
+                if !result.records.isEmpty { onCommit(result.records) }
                 for (pending, outcome) in zip(batch, result.outcomes) {
                     pending.promise.completeWith(outcome.mapError { $0 as any Error })
                 }
-                if !result.records.isEmpty { onCommit(result.records) }
             } catch {
                 logger.error("write batch failed", metadata: ["error": "\(error)", "mutations": "\(batch.count)"])
                 for pending in batch { pending.promise.fail(error) }

@@ -6,6 +6,8 @@ extension LMDBStore {
         var lsn: LSN
         let now: Milliseconds
         var records: [CommittedRecord] = []
+        /// Intents this batch expired, wherever in the batch that happened.
+        var expiredIntents = 0
 
         mutating func nextLSN() -> LSN {
             lsn += 1
@@ -26,6 +28,9 @@ extension LMDBStore {
             try environment.write { transaction in
                 let startLSN = try currentLSN(in: transaction)
                 var state = BatchState(lsn: startLSN, now: now)
+                // A lease that ended is expired before anything else in the batch, so a
+                // late `commit` finds the intent expired even if housekeeping has not run.
+                try expireDueIntents(state: &state, in: transaction)
                 var outcomes: [Result<MutationOutcome, StoreError>] = []
                 outcomes.reserveCapacity(batch.count)
                 for request in batch {

@@ -78,11 +78,7 @@ extension LMDBStore {
     }
 
     func housekeeping(state: inout BatchState, in transaction: borrowing WriteTransaction) throws -> MutationOutcome {
-        let dueIntents = try dueEntries(in: schema.intentExpiry, now: state.now, in: transaction)
-        for id in dueIntents {
-            guard let intent = try intent(id, in: transaction) else { continue }
-            _ = try close(id, as: .expire, peer: intent.peer, state: &state, in: transaction)
-        }
+        try expireDueIntents(state: &state, in: transaction)
         let dueNames = try dueEntries(in: schema.nameExpiry, now: state.now, in: transaction)
         for name in dueNames { try removeName(name, in: transaction) }
         let forgotten = try dueEntries(in: schema.closedIntents, now: state.now, in: transaction)
@@ -90,7 +86,20 @@ extension LMDBStore {
             try transaction.delete(Array(id.utf8), in: schema.intents)
         }
         try deleteDueEntries(in: schema.closedIntents, count: forgotten.count, in: transaction)
-        return .housekept(expiredIntents: dueIntents.count, purgedNames: dueNames.count, forgottenIntents: forgotten.count)
+        return .housekept(expiredIntents: state.expiredIntents, purgedNames: dueNames.count, forgottenIntents: forgotten.count)
+    }
+
+    /// Expires every open intent whose lease has ended (up to `purgeBatch`), each with an
+    /// `expire` record in the name of the peer that began it. Returns how many.
+    @discardableResult
+    func expireDueIntents(state: inout BatchState, in transaction: borrowing WriteTransaction) throws -> Int {
+        let due = try dueEntries(in: schema.intentExpiry, now: state.now, in: transaction)
+        for id in due {
+            guard let intent = try intent(id, in: transaction) else { continue }
+            _ = try close(id, as: .expire, peer: intent.peer, state: &state, in: transaction)
+            state.expiredIntents += 1
+        }
+        return due.count
     }
 
     /// The ids in an expiry index whose time has come, oldest first, at most `purgeBatch`.

@@ -76,7 +76,7 @@ extension LMDBStore {
                         let recordLSN = try ByteReader.bigEndian(current.key)
                         let record = try StoredCoding.decodeRecord(lsn: recordLSN, current.value)
                         if query.tables.map({ record.touches(anyOf: $0) }) ?? true { records.append(record) }
-                        next = recordLSN
+                        next = recordLSN + 1
                         scanned += 1
                         entry = try cursor.next()
                     }
