@@ -29,6 +29,10 @@ enum Arguments {
         try usage { () throws(TidemarkClientError) in try ByteSizeSyntax.parse(text) }
     }
 
+    static func duration(_ text: String) throws -> UInt64 {
+        try usage { () throws(TidemarkClientError) in try DurationSyntax.parse(text) }
+    }
+
     private static func usage<T>(_ body: () throws(TidemarkClientError) -> T) throws -> T {
         do {
             return try body()

@@ -8,8 +8,25 @@ import TidemarkClient
 /// Output to the terminal. Errors go to stderr as one `error: …` line.
 enum Console {
     static func error(_ message: String) {
-        let bytes = Array("error: \(message)\n".utf8)
-        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        standardError("error: \(message)\n")
+    }
+
+    static func warning(_ message: String) {
+        standardError("warning: \(message)\n")
+    }
+
+    static func note(_ message: String) {
+        standardError("note: \(message)\n")
+    }
+
+    /// Lines on stdout, flushed at once: a follower's output must reach a pipe or a file
+    /// as it happens, not when a buffer fills.
+    static func output(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        var text = lines.joined(separator: "\n")
+        text += "\n"
+        print(text, terminator: "")
+        fflush(nil)
     }
 
     static func report(_ error: TidemarkClientError) {
@@ -22,5 +39,10 @@ enum Console {
         } else {
             Self.error(error.description)
         }
+    }
+
+    private static func standardError(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

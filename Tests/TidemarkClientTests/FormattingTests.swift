@@ -76,3 +76,27 @@ struct FormattingTests {
             """)
     }
 }
+
+@Suite("The growing log table of log --follow")
+struct LogTableWriterTests {
+    let records = [
+        Record(
+            lsn: 9, time: 0, kind: .write, changes: [Change(table: "users", keys: ["42", "43"])],
+            peer: Peer(pid: 4242, uid: 1000, gid: 1000)),
+        Record(lsn: 10, time: 1000, kind: .begin, changes: [Change(table: "t")], intent: "abc", peer: Peer(pid: 1, uid: 0, gid: 0)),
+    ]
+
+    @Test func theFirstBatchIsTheSameTableAsLog() {
+        var writer = LogTableWriter()
+        #expect(writer.lines(records).joined(separator: "\n") == LogTable.render(records))
+    }
+
+    @Test func laterRowsKeepTheColumnsAndTheHeaderIsWrittenOnce() {
+        var writer = LogTableWriter()
+        #expect(writer.lines([]) == ["LSN  TIME  KIND  PEER  CHANGES  INTENT  META"])
+        let first = writer.lines([records[0]])
+        let second = writer.lines([records[1]])
+        #expect(first == ["9    1970-01-01T00:00:00.000Z  write  4242/1000  users:42,43  -       -"])
+        #expect(second == ["10   1970-01-01T00:00:01.000Z  begin  1/0        t(*)         abc     -"])
+    }
+}

@@ -202,6 +202,21 @@ struct IntentTests {
         #expect(try fixture.records().map(\.kind) == [.begin, .expire])
     }
 
+    /// The purge batch caps housekeeping work, not lease expiry: with more intents due than
+    /// `purgeBatch`, a late commit of the last one must still find it expired.
+    @Test func everyDueIntentIsExpiredBeforeTheBatchEvenPastThePurgeBatch() throws {
+        var options = StoreFixture.fastOptions
+        options.purgeBatch = 2
+        let fixture = try StoreFixture(options: options)
+        let ids = try (0..<3).map { index in try fixture.begin([keyed("t", "\(index)")], lease: 100 + Milliseconds(index)).id }
+        fixture.clock.advance(by: 1_000)
+        let batch = try fixture.store.apply([MutationRequest(.commit(intent: ids[2]), peer: alice)])
+        #expect(batch.outcomes[0].error?.intentState == .expired)
+        #expect(batch.records.map(\.record.kind) == [.expire, .expire, .expire])
+        #expect(batch.records.map(\.record.intent) == ids)
+        #expect(try fixture.store.statistics().openIntents == 0)
+    }
+
     @Test func closingAClosedIntentReportsItsState() throws {
         let fixture = try StoreFixture()
         let committed = try fixture.begin([keyed("t", "a")])

@@ -34,3 +34,34 @@ public enum LogTable {
         }.joined(separator: "\n")
     }
 }
+
+/// The log table for output that grows, as `log --follow` prints it: the first call
+/// writes the header and aligns the columns over the records it is given; later rows are
+/// padded to the widths seen so far, which grow when a row needs more.
+public struct LogTableWriter: Sendable {
+    private var widths = LogTable.header.map(\.count)
+    private var wroteHeader = false
+
+    public init() {}
+
+    /// The lines for `records`, preceded by the header the first time (even for none).
+    public mutating func lines(_ records: [Record]) -> [String] {
+        let rows = records.map(LogTable.row)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        var lines: [String] = []
+        if !wroteHeader {
+            wroteHeader = true
+            lines.append(line(LogTable.header))
+        }
+        lines += rows.map(line)
+        return lines
+    }
+
+    private func line(_ row: [String]) -> String {
+        row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : ReadableText.padded(cell, widths[index])
+        }.joined(separator: "  ")
+    }
+}

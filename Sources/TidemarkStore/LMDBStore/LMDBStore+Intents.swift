@@ -89,11 +89,12 @@ extension LMDBStore {
         return .housekept(expiredIntents: state.expiredIntents, purgedNames: dueNames.count, forgottenIntents: forgotten.count)
     }
 
-    /// Expires every open intent whose lease has ended (up to `purgeBatch`), each with an
-    /// `expire` record in the name of the peer that began it. Returns how many.
+    /// Expires every open intent whose lease has ended, each with an `expire` record in the
+    /// name of the peer that began it. Returns how many. Not capped by `purgeBatch`: an
+    /// intent left open past its lease could still be committed or aborted by this batch.
     @discardableResult
     func expireDueIntents(state: inout BatchState, in transaction: borrowing WriteTransaction) throws -> Int {
-        let due = try dueEntries(in: schema.intentExpiry, now: state.now, in: transaction)
+        let due = try dueEntries(in: schema.intentExpiry, now: state.now, limit: .max, in: transaction)
         for id in due {
             guard let intent = try intent(id, in: transaction) else { continue }
             _ = try close(id, as: .expire, peer: intent.peer, state: &state, in: transaction)
@@ -102,12 +103,16 @@ extension LMDBStore {
         return due.count
     }
 
-    /// The ids in an expiry index whose time has come, oldest first, at most `purgeBatch`.
-    func dueEntries(in database: Database, now: Milliseconds, in transaction: borrowing WriteTransaction) throws -> [String] {
-        try transaction.withCursor(on: database) { cursor in
+    /// The ids in an expiry index whose time has come, oldest first, at most `limit`
+    /// (`purgeBatch` when not given).
+    func dueEntries(
+        in database: Database, now: Milliseconds, limit: Int? = nil, in transaction: borrowing WriteTransaction
+    ) throws -> [String] {
+        let limit = limit ?? options.purgeBatch
+        return try transaction.withCursor(on: database) { cursor in
             var due: [String] = []
             var entry = try cursor.first()
-            while let current = entry, due.count < options.purgeBatch {
+            while let current = entry, due.count < limit {
                 let time = try ByteReader.bigEndian(UnsafeRawBufferPointer(rebasing: current.key[0..<8]))
                 guard time <= now else { break }
                 due.append(String(decoding: current.key[8...], as: UTF8.self))

@@ -19,8 +19,15 @@ struct ServeCommand: AsyncParsableCommand {
             stops. Startup failures (the data directory in use by another server, a socket \
             already served, a directory others may write to) print one line and exit 1.
 
-            Example:
+            The change log keeps every record unless --retain-records or --retain-age \
+            is given; then older records are compacted in the background (about once a \
+            second). With both, a record is dropped only once it is outside both limits. \
+            Compaction removes only records: versions, intents and names are kept, and \
+            no validity answer changes. `log` and `watch` from a dropped LSN get -32004.
+
+            Examples:
               tidemark serve --socket /run/tidemark/s.sock --data /var/lib/tidemark
+              tidemark serve --retain-records 1000000 --retain-age 7d
             """)
 
     enum SyncMode: String, ExpressibleByArgument, CaseIterable {
@@ -64,6 +71,19 @@ struct ServeCommand: AsyncParsableCommand {
     var mapSize: Int?
 
     @Option(
+        name: .customLong("retain-records"),
+        help: ArgumentHelp("Keep at most this many of the newest log records (default: all).", valueName: "n"))
+    var retainRecords: UInt64?
+
+    @Option(
+        name: .customLong("retain-age"),
+        help: ArgumentHelp(
+            "Keep log records younger than this: 90s, 30m, 12h, 7d, or milliseconds (default: forever).",
+            valueName: "duration"),
+        transform: Arguments.duration)
+    var retainAge: UInt64?
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info (the default), notice, warning, error or critical.", valueName: "level"),
         transform: ServeCommand.logLevel)
@@ -71,6 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let maxLineBytes, maxLineBytes < 1024 { throw ValidationError("--max-line-bytes must be at least 1024") }
+        if retainRecords == 0 { throw ValidationError("--retain-records must be at least 1") }
     }
 
     func run() async throws {
@@ -88,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxLineBytes { configuration.server.limits.maxLineBytes = maxLineBytes }
         configuration.store.durable = sync == .full
         if let mapSize { configuration.store.mapSize = mapSize }
+        configuration.retention = RetentionPolicy(maxRecords: retainRecords, maxAge: retainAge)
 
         do {
             try DefaultPaths.createParentDirectory(of: socketPath)
