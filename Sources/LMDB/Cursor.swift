@@ -21,9 +21,10 @@ public struct Cursor: ~Copyable {
 
         /// Whether the key starts with `prefix`.
         public func keyHasPrefix(_ prefix: [UInt8]) -> Bool {
-            key.count >= prefix.count && prefix.withUnsafeBytes { prefixBytes in
-                memcmp(key.baseAddress!, prefixBytes.baseAddress!, prefix.count) == 0
-            } || prefix.isEmpty
+            guard key.count >= prefix.count else { return false }
+            return prefix.withUnsafeBytes { prefixBytes in
+                prefix.isEmpty || memcmp(key.baseAddress!, prefixBytes.baseAddress!, prefix.count) == 0
+            }
         }
     }
 

@@ -28,10 +28,3 @@ public enum CompactMethod {
         try ResultReader(json).unsigned("oldest")
     }
 }
-
-/// Methods whose params must be empty: `hello`, `ping`, `stats`.
-public enum EmptyParams {
-    public static func validate(_ json: JSONValue?) throws(RPCError) {
-        try ParamsReader(json).finish()
-    }
-}

@@ -71,10 +71,10 @@ final class RequestDispatcher: Sendable {
         case .stats:
             try EmptyParams.validate(params)
             return try statisticsJSON()
-        case .watch, .unwatch:
-            preconditionFailure("watches belong to the connection and are handled there")
-        case .write, .begin, .commit, .abort, .register, .compact:
-            preconditionFailure("mutations are routed to the writer")
+        case .watch, .unwatch, .write, .begin, .commit, .abort, .register, .compact:
+            // Watches belong to the connection and mutations to the writer; neither
+            // reaches here, and if one ever did it must not take the server down.
+            throw RPCError.internalError("\(method.rawValue) was routed as a read")
         }
     }
 
@@ -102,7 +102,7 @@ final class RequestDispatcher: Sendable {
         case .compact:
             mutation = .compact(before: try CompactMethod.Params(json: params, limits: limits).before)
         default:
-            preconditionFailure("\(method) is not a mutation")
+            throw RPCError.internalError("\(method.rawValue) was routed as a mutation")
         }
         let promise = eventLoop.makePromise(of: MutationOutcome.self)
         writer.submit(MutationRequest(mutation, peer: peer), promise: promise)
