@@ -31,6 +31,12 @@ serve: release
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@# The protocol conformance suite against a real `tidemark serve` (stopped by PID, even on failure).
+	@bin=$$($(SWIFT) build --show-bin-path); dir=$$(mktemp -d /tmp/tm-conf-XXXXXX); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; fi; rm -rf "$$dir"' EXIT; \
+	"$$bin/tidemark" serve --socket "$$dir/tidemark.sock" --data "$$dir/data" & pid=$$!; \
+	for i in $$(seq 300); do "$$bin/tidemark" stats --socket "$$dir/tidemark.sock" >/dev/null 2>&1 && break; sleep 0.1; done; \
+	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock"
 
 clean:
 	rm -rf .build

@@ -66,11 +66,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TidemarkConformance",
+            dependencies: [
+                "TidemarkClient",
+                "TidemarkProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tidemark",
             dependencies: [
                 "TidemarkServer",
                 "TidemarkClient",
+                "TidemarkConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,5 +101,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TidemarkClientTests", dependencies: ["TidemarkClient", "TidemarkServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TidemarkConformanceTests",
+            dependencies: ["TidemarkConformance", "TidemarkServer", "TidemarkClient"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -23,6 +23,7 @@ struct Tidemark: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, WriteCommand.self, StampCommand.self, CheckCommand.self,
             RegisterCommand.self, BeginCommand.self, CommitCommand.self, AbortCommand.self,
-            LogCommand.self, StatsCommand.self, CompactCommand.self,
+            LogCommand.self, StatsCommand.self, CompactCommand.self, WhyCommand.self, VerifyCommand.self, ConformanceCommand.self,
+            ExportCommand.self, ImportCommand.self,
         ])
 }

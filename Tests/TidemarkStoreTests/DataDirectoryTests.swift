@@ -82,13 +82,13 @@ struct DataDirectoryTests {
             let lockText = try String(contentsOfFile: path + "/" + DataDirectory.lockFileName, encoding: .utf8)
             #expect(lockText == "\(getpid())\n")
 
-            for exclusive in [true, false] {
-                let error = #expect(throws: StoreError.self) {
-                    _ = try DataDirectory(path: path, create: false, exclusive: exclusive)
-                }
-                #expect(error?.code == .locked)
-                #expect(error?.message.contains("(pid \(getpid()))") == true)
+            let error = #expect(throws: StoreError.self) {
+                _ = try DataDirectory(path: path, create: false, exclusive: true)
             }
+            #expect(error?.code == .locked)
+            #expect(error?.message.contains("(pid \(getpid()))") == true)
+            // A reader takes no lock, so it is let in (LMDB's lock file coordinates readers).
+            _ = try DataDirectory(path: path, create: false, exclusive: false)
             #expect(holder != nil)
             holder = nil
             // Released with the holder: the lock can be taken again.
@@ -96,16 +96,17 @@ struct DataDirectoryTests {
         }
     }
 
-    @Test func sharedLocksCoexistButKeepTheWriterOut() throws {
+    @Test func readersTakeNoLockAndNeverKeepTheWriterOut() throws {
         try withPath { path in
             _ = try DataDirectory(path: path, create: true, exclusive: true)
             let first = try DataDirectory(path: path, create: false, exclusive: false)
             let second = try DataDirectory(path: path, create: false, exclusive: false)
+            let writer = try DataDirectory(path: path, create: false, exclusive: true)
             let error = #expect(throws: StoreError.self) {
                 _ = try DataDirectory(path: path, create: false, exclusive: true)
             }
             #expect(error?.code == .locked)
-            withExtendedLifetime((first, second)) {}
+            withExtendedLifetime((first, second, writer)) {}
         }
     }
 }

@@ -85,7 +85,7 @@ public enum ReadableText {
         return "\(number)"
     }
 
-    private static func explanation(_ reason: InvalidReason) -> String {
+    static func explanation(_ reason: InvalidReason) -> String {
         switch reason {
         case .epoch: "the stamp is from another data directory"
         case .future: "the stamp names an LSN the server has not reached"

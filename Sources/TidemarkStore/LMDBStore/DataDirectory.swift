@@ -3,10 +3,15 @@ import Glibc
 #endif
 
 /// The directory that holds one store: created private (0700), refused when others may
-/// write to it, and held with an exclusive lock for as long as the store is open, so a
-/// second server on the same directory fails at once with a clear message.
+/// write to it, and held with an exclusive lock for as long as a writer has the store open,
+/// so a second server on the same directory fails at once with a clear message.
+///
+/// A reader (`exclusive: false`, e.g. `tidemark verify`) takes no lock at all: LMDB's own
+/// lock file coordinates its readers with a running writer, so a read-only open works
+/// beside a running server and never keeps one from starting.
 final class DataDirectory: Sendable {
     let path: String
+    /// The locked descriptor of a writer; -1 for a reader, which holds nothing.
     private let lockDescriptor: Int32
 
     static let lockFileName = "tidemark.lock"
@@ -15,12 +20,16 @@ final class DataDirectory: Sendable {
         self.path = path
         if create { try Self.makeDirectory(path) }
         try Self.checkPermissions(path)
+        guard exclusive else {
+            lockDescriptor = -1
+            return
+        }
         let lockPath = path + "/" + Self.lockFileName
         let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw StoreError(.io, "cannot open \(lockPath): \(Self.errnoText())")
         }
-        guard flock(descriptor, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = Self.readPID(descriptor)
             close(descriptor)
             throw StoreError(
@@ -28,13 +37,13 @@ final class DataDirectory: Sendable {
                 "the data directory \(path) is in use by another tidemark server"
                     + (holder.map { " (pid \($0))" } ?? ""))
         }
-        if exclusive { Self.writePID(descriptor) }
+        Self.writePID(descriptor)
         lockDescriptor = descriptor
     }
 
     deinit {
         // Closing the descriptor releases the flock.
-        close(lockDescriptor)
+        if lockDescriptor >= 0 { close(lockDescriptor) }
     }
 
     private static func makeDirectory(_ path: String) throws(StoreError) {

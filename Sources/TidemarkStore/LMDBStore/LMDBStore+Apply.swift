@@ -4,7 +4,8 @@ extension LMDBStore {
     /// What one batch has done so far inside its transaction.
     struct BatchState {
         var lsn: LSN
-        let now: Milliseconds
+        /// The batch's wall time. An import sets it to each record's own time.
+        var now: Milliseconds
         var records: [CommittedRecord] = []
         /// Intents this batch expired, wherever in the batch that happened.
         var expiredIntents = 0

@@ -1,11 +1,12 @@
 import LMDB
 
 extension LMDBStore {
+    /// Opens an intent with a `begin` record. `id` is a fresh random one except on import,
+    /// which keeps the id the log recorded.
     func begin(
-        changes: [Change], lease: Milliseconds, meta: [UInt8]?, peer: Peer,
+        changes: [Change], lease: Milliseconds, meta: [UInt8]?, peer: Peer, id: String = LMDBStore.randomIntentID(),
         state: inout BatchState, in transaction: borrowing WriteTransaction
     ) throws -> MutationOutcome {
-        let id = Self.randomIntentID()
         let lsn = state.nextLSN()
         let expiresAt = state.deadline(after: lease)
         let record = Record(lsn: lsn, time: state.now, kind: .begin, changes: changes, intent: id, meta: meta, peer: peer)
