@@ -88,13 +88,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers shared by the test targets: an in-process server on a temporary socket,
+        // temporary directories, a seeded random generator.
+        .target(
+            name: "TidemarkTestSupport",
+            dependencies: ["TidemarkServer", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TidemarkTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
-        .testTarget(name: "TidemarkStoreTests", dependencies: ["TidemarkStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "TidemarkProtocolTests", dependencies: ["TidemarkProtocol"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TidemarkStoreTests", dependencies: ["TidemarkStore", "TidemarkTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TidemarkProtocolTests", dependencies: ["TidemarkProtocol", "TidemarkTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkServerTests",
             dependencies: [
-                "TidemarkServer", "TidemarkClient",
+                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -103,7 +114,7 @@ let package = Package(
         .testTarget(name: "TidemarkClientTests", dependencies: ["TidemarkClient", "TidemarkServer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkConformanceTests",
-            dependencies: ["TidemarkConformance", "TidemarkServer", "TidemarkClient"],
+            dependencies: ["TidemarkConformance", "TidemarkServer", "TidemarkClient", "TidemarkTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

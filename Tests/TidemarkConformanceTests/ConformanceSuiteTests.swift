@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import TidemarkConformance
 import TidemarkProtocol
+import TidemarkTestSupport
 
 /// The data files of this package, found from this source file.
 private let casesDirectory = URL(fileURLWithPath: #filePath)

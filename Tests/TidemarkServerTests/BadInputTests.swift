@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("Bad input gets a clear error and changes nothing")
 struct BadInputTests {

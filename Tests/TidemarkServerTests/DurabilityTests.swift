@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("Durability: restarts and kill -9 under load", .serialized)
 struct DurabilityTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("End to end over a real socket")
 struct EndToEndTests {

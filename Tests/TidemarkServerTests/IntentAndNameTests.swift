@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("Intents and named entries over the socket")
 struct IntentAndNameTests {

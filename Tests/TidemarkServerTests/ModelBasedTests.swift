@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("The server agrees with a reference model of the rules")
 struct ModelBasedTests {

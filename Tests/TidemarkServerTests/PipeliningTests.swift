@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("Pipelining, batches and order on a connection")
 struct PipeliningTests {

@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("A full data file refuses writes and keeps serving reads")
 struct StorageFullTests {

@@ -1,5 +1,6 @@
 import Testing
 import TidemarkProtocol
+import TidemarkTestSupport
 
 @Suite("watch: replay, live records and slow watchers")
 struct WatchTests {

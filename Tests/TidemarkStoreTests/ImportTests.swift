@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TidemarkStore
+import TidemarkTestSupport
 
 @Suite("Import")
 struct ImportTests {

@@ -1,5 +1,6 @@
 import Testing
 @testable import TidemarkStore
+import TidemarkTestSupport
 
 /// A tiny reference implementation of BRIEF §2 and PROTOCOL §9–§11, written from the rules
 /// and not from the store's code: versions per dep, intents with leases, names with TTLs,

@@ -1,5 +1,6 @@
 import Testing
 @testable import TidemarkStore
+import TidemarkTestSupport
 
 @Suite("Stored coding")
 struct StoredCodingTests {

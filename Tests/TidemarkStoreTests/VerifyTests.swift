@@ -1,6 +1,7 @@
 import LMDB
 import Testing
 @testable import TidemarkStore
+import TidemarkTestSupport
 
 @Suite("Verify")
 struct VerifyTests {

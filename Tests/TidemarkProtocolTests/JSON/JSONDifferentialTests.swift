@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TidemarkProtocol
+import TidemarkTestSupport
 
 /// Cross-checks against Foundation's JSONSerialization on random documents:
 /// our output must read back identically there, and its output here.
@@ -13,7 +14,7 @@ import Testing
     ]
 
     @Test func randomDocumentsAgreeWithFoundation() throws {
-        var random = SplitMix64(seed: 0x7D1D_E3A2_2024)
+        var random = SeededGenerator(seed: 0x7D1D_E3A2_2024)
         for iteration in 0..<300 {
             let value = Self.randomValue(depth: 0, using: &random)
 
@@ -32,7 +33,7 @@ import Testing
 
     // MARK: - Generation
 
-    static func randomValue(depth: Int, using random: inout SplitMix64) -> JSONValue {
+    static func randomValue(depth: Int, using random: inout SeededGenerator) -> JSONValue {
         let kinds = depth >= 4 ? 6 : 8
         switch Int.random(in: 0..<kinds, using: &random) {
         case 0:
@@ -65,7 +66,7 @@ import Testing
         }
     }
 
-    static func randomDouble(using random: inout SplitMix64) -> Double {
+    static func randomDouble(using random: inout SeededGenerator) -> Double {
         switch Int.random(in: 0..<4, using: &random) {
         case 0:
             return Double(Int.random(in: -1_000_000...1_000_000, using: &random)) / 1000
@@ -83,7 +84,7 @@ import Testing
         }
     }
 
-    static func randomString(from alphabet: [Unicode.Scalar], maxLength: Int, using random: inout SplitMix64) -> String {
+    static func randomString(from alphabet: [Unicode.Scalar], maxLength: Int, using random: inout SeededGenerator) -> String {
         var scalars = String.UnicodeScalarView()
         for _ in 0..<Int.random(in: 0...maxLength, using: &random) {
             scalars.append(alphabet[Int.random(in: 0..<alphabet.count, using: &random)])

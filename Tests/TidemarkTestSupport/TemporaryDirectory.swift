@@ -2,10 +2,10 @@ import Foundation
 
 /// A private directory for one test, removed when the test ends. Socket paths must stay
 /// under the 108-byte sun_path limit, so it lives directly under /tmp.
-final class TemporaryDirectory: Sendable {
-    let path: String
+public final class TemporaryDirectory: Sendable {
+    public let path: String
 
-    init() throws {
+    public init() throws {
         let path = "/tmp/tm-test-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(
             atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -16,6 +16,6 @@ final class TemporaryDirectory: Sendable {
         try? FileManager.default.removeItem(atPath: path)
     }
 
-    var socketPath: String { path + "/tidemark.sock" }
-    var dataPath: String { path + "/data" }
+    public var socketPath: String { path + "/tidemark.sock" }
+    public var dataPath: String { path + "/data" }
 }

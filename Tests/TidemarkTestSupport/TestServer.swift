@@ -5,13 +5,13 @@ import NIOPosix
 import TidemarkServer
 
 /// Runs a real server in-process on a temporary socket for the duration of `body`.
-struct TestServer {
-    let directory: TemporaryDirectory
-    let application: TidemarkApplication
+public struct TestServer: Sendable {
+    public let directory: TemporaryDirectory
+    public let application: TidemarkApplication
 
-    var socketPath: String { directory.socketPath }
+    public var socketPath: String { directory.socketPath }
 
-    static func withServer<Result: Sendable>(
+    public static func withServer<Result: Sendable>(
         directory: TemporaryDirectory? = nil,
         configure: (inout TidemarkApplication.Configuration) -> Void = { _ in },
         _ body: (TestServer) async throws -> Result
