@@ -55,10 +55,8 @@ public enum LogMethod {
 enum TablesField {
     static func read(_ reader: inout ParamsReader, limits: ProtocolLimits) throws(RPCError) -> [String]? {
         guard let values = try reader.optionalArray("tables", max: limits.maxTables) else { return nil }
-        var tables: [String] = []
-        for (index, value) in values.enumerated() {
-            tables.append(try ParamsReader.name(value, "tables[\(index)]", max: limits.maxTableBytes))
+        return try ParamsReader.elements(values, "tables") { (value, path) throws(RPCError) in
+            try ParamsReader.name(value, path, max: limits.maxTableBytes)
         }
-        return tables
     }
 }

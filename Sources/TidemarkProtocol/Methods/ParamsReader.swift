@@ -89,6 +89,18 @@ struct ParamsReader {
         return array
     }
 
+    /// Decodes each element of an array field, naming its position (`deps[3]`) in errors.
+    static func elements<Element>(
+        _ values: [JSONValue], _ field: String, _ decode: (JSONValue, String) throws(RPCError) -> Element
+    ) throws(RPCError) -> [Element] {
+        var elements: [Element] = []
+        elements.reserveCapacity(values.count)
+        for (index, value) in values.enumerated() {
+            elements.append(try decode(value, "\(field)[\(index)]"))
+        }
+        return elements
+    }
+
     /// A table, key or name: a non-empty string of at most `max` UTF-8 bytes.
     static func name(_ value: JSONValue, _ field: String, max: Int) throws(RPCError) -> String {
         let string = try Self.string(value, field)

@@ -6,10 +6,8 @@ extension Change {
         var reader = try ParamsReader(json, path: field)
         let table = try ParamsReader.name(try reader.required("table"), reader.fieldPath("table"), max: limits.maxTableBytes)
         let keys = try reader.optionalArray("keys", max: limits.maxKeysPerChange)
-        var names: [String] = []
-        names.reserveCapacity(keys?.count ?? 0)
-        for (index, key) in (keys ?? []).enumerated() {
-            names.append(try ParamsReader.name(key, reader.fieldPath("keys[\(index)]"), max: limits.maxKeyBytes))
+        let names = try ParamsReader.elements(keys ?? [], reader.fieldPath("keys")) { (key, path) throws(RPCError) in
+            try ParamsReader.name(key, path, max: limits.maxKeyBytes)
         }
         try reader.finish()
         self.init(table: table, keys: names)
@@ -23,12 +21,9 @@ extension Change {
 
     static func list(_ values: [JSONValue], field: String, limits: ProtocolLimits) throws(RPCError) -> [Change] {
         guard !values.isEmpty else { throw RPCError.invalidParams(field, "must name at least one change") }
-        var changes: [Change] = []
-        changes.reserveCapacity(values.count)
-        for (index, value) in values.enumerated() {
-            changes.append(try Change(json: value, field: "\(field)[\(index)]", limits: limits))
+        return try ParamsReader.elements(values, field) { (value, path) throws(RPCError) in
+            try Change(json: value, field: path, limits: limits)
         }
-        return changes
     }
 
     /// For clients reading records; trusts the server's shapes but never traps.

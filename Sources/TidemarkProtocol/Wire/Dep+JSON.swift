@@ -19,12 +19,9 @@ extension Dep {
     }
 
     static func list(_ values: [JSONValue], field: String, limits: ProtocolLimits) throws(RPCError) -> [Dep] {
-        var deps: [Dep] = []
-        deps.reserveCapacity(values.count)
-        for (index, value) in values.enumerated() {
-            deps.append(try Dep(json: value, field: "\(field)[\(index)]", limits: limits))
+        try ParamsReader.elements(values, field) { (value, path) throws(RPCError) in
+            try Dep(json: value, field: path, limits: limits)
         }
-        return deps
     }
 
     init(json: JSONValue) throws(RPCError) {

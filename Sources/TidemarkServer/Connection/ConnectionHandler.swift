@@ -82,19 +82,24 @@ struct ConnectionHandler {
         case .success(let success):
             request = success
         }
-        if RequestDispatcher.needsEarlierWrites(request) {
+        guard let method = RPCMethod(rawValue: request.method) else {
+            return .ready(request.id, .failure(.methodNotFound(request.method)))
+        }
+        // Anything but a mutation (which queues behind them in the writer anyway) must
+        // see this connection's earlier writes, so it waits until they are durable.
+        if !method.isMutation {
             for write in session.unsettledWrites { _ = try? await write.get() }
             session.unsettledWrites.removeAll()
         }
-        switch RPCMethod(rawValue: request.method) {
-        case .watch?:
+        switch method {
+        case .watch:
             return .ready(request.id, Result { () throws(RPCError) in try watch(request.params, &session) })
-        case .unwatch?:
+        case .unwatch:
             return .ready(request.id, Result { () throws(RPCError) in try unwatch(request.params, &session) })
         default:
             break
         }
-        switch dispatcher.dispatch(request, peer: peer, eventLoop: eventLoop) {
+        switch dispatcher.dispatch(method, request.params, peer: peer, eventLoop: eventLoop) {
         case .done(let result):
             return .ready(request.id, result)
         case .durable(let future):

@@ -24,24 +24,16 @@ final class RequestDispatcher: Sendable {
         self.clock = clock
     }
 
-    func dispatch(_ request: RPCRequest, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
-        guard let method = RPCMethod(rawValue: request.method) else {
-            return .done(.failure(.methodNotFound(request.method)))
-        }
+    /// Handles a request whose method the connection has already recognised.
+    func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
         do {
             if method.isMutation {
-                return try mutate(method, request.params, peer: peer, eventLoop: eventLoop)
+                return try mutate(method, params, peer: peer, eventLoop: eventLoop)
             }
-            return .done(.success(try read(method, request.params)))
+            return .done(.success(try read(method, params)))
         } catch {
             return .done(.failure(RPCError(serverError: error)))
         }
-    }
-
-    /// Whether answering `request` must wait for this connection's earlier writes:
-    /// everything but a mutation (which queues behind them in the writer anyway).
-    static func needsEarlierWrites(_ request: RPCRequest) -> Bool {
-        !(RPCMethod(rawValue: request.method)?.isMutation ?? false)
     }
 
     private func read(_ method: RPCMethod, _ params: JSONValue?) throws -> JSONValue {

@@ -71,13 +71,4 @@ final class WatchHub: Sendable {
         }
         for watcher in dropped { watcher.sink.finish() }
     }
-
-    /// Ends every subscription (shutdown).
-    func finishAll() {
-        let watchers = state.withLock { state in
-            defer { state.watchers.removeAll() }
-            return Array(state.watchers.values)
-        }
-        for watcher in watchers { watcher.sink.finish() }
-    }
 }

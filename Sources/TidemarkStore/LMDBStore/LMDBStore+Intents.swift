@@ -91,17 +91,16 @@ extension LMDBStore {
     }
 
     /// Expires every open intent whose lease has ended, each with an `expire` record in the
-    /// name of the peer that began it. Returns how many. Not capped by `purgeBatch`: an
-    /// intent left open past its lease could still be committed or aborted by this batch.
-    @discardableResult
-    func expireDueIntents(state: inout BatchState, in transaction: borrowing WriteTransaction) throws -> Int {
+    /// name of the peer that began it, counted in `state.expiredIntents`. Not capped by
+    /// `purgeBatch`: an intent left open past its lease could still be committed or
+    /// aborted by this batch.
+    func expireDueIntents(state: inout BatchState, in transaction: borrowing WriteTransaction) throws {
         let due = try dueEntries(in: schema.intentExpiry, now: state.now, limit: .max, in: transaction)
         for id in due {
             guard let intent = try intent(id, in: transaction) else { continue }
             _ = try close(id, as: .expire, peer: intent.peer, state: &state, in: transaction)
             state.expiredIntents += 1
         }
-        return due.count
     }
 
     /// The ids in an expiry index whose time has come, oldest first, at most `limit`
