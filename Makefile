@@ -37,6 +37,16 @@ test: deps
 	"$$bin/tidemark" serve --socket "$$dir/tidemark.sock" --data "$$dir/data" & pid=$$!; \
 	for i in $$(seq 300); do "$$bin/tidemark" stats --socket "$$dir/tidemark.sock" >/dev/null 2>&1 && break; sleep 0.1; done; \
 	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock"
+	@# The checks that harm a server (-32005, -32001, -32002, -32006) against a second one started
+	@# for them; the suite stops it with SIGTERM, after which its data must still verify clean.
+	@bin=$$($(SWIFT) build --show-bin-path); dir=$$(mktemp -d /tmp/tm-disp-XXXXXX); pid=; \
+	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; fi; rm -rf "$$dir"' EXIT; \
+	"$$bin/tidemark" serve --socket "$$dir/tidemark.sock" --data "$$dir/data" \
+		--map-size 2MiB --max-queued-writes 4 --readers uid:4294967294 & pid=$$!; \
+	for i in $$(seq 300); do [ -S "$$dir/tidemark.sock" ] && break; sleep 0.1; done; \
+	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock" --disposable || exit 1; \
+	wait $$pid; status=$$?; pid=; [ $$status -eq 0 ] || { echo "the disposable server exited $$status"; exit 1; }; \
+	"$$bin/tidemark" verify --data "$$dir/data"
 
 clean:
 	rm -rf .build

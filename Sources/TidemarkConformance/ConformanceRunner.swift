@@ -8,16 +8,20 @@ public struct ConformanceOptions: Sendable {
     public var casesDirectory: String?
     /// Only this group (a data file's name without `.ndjson`, or `scenarios`).
     public var only: String?
+    /// Run only the checks that harm the server (group `disposable`), against a server
+    /// started for them with `ConformanceRunner.disposableServerFlags`.
+    public var disposable: Bool
     /// Receives each output line (failures, skip notes, the summary).
     public var output: @Sendable (String) -> Void
 
     public init(
-        socketPath: String, casesDirectory: String? = nil, only: String? = nil,
+        socketPath: String, casesDirectory: String? = nil, only: String? = nil, disposable: Bool = false,
         output: @escaping @Sendable (String) -> Void = { print($0) }
     ) {
         self.socketPath = socketPath
         self.casesDirectory = casesDirectory
         self.only = only
+        self.disposable = disposable
         self.output = output
     }
 }
@@ -47,10 +51,14 @@ public struct ConformanceSummary: Sendable {
 /// tables (and names) under `conformance.<random>.`, and never compacts anything away.
 public enum ConformanceRunner {
     public static let scenarioGroup = "scenarios"
+    public static let disposableGroup = "disposable"
+    /// How the server for `--disposable` must be started (plus a `--readers` list that
+    /// does not include the runner's user): small enough to fill, quick to overload.
+    public static let disposableServerFlags = "--map-size 2MiB --max-queued-writes 4 --readers uid:<another user>"
 
     public static func run(_ options: ConformanceOptions) async throws -> ConformanceSummary {
         let directory = try CaseLoader.locate(options.casesDirectory)
-        let cases = try CaseLoader.load(directory: directory, only: options.only)
+        let cases = options.disposable ? [] : try CaseLoader.load(directory: directory, only: options.only)
         if let only = options.only, only != scenarioGroup, cases.isEmpty {
             throw ConformanceError.cases("no group \(only) in \(directory.path) (nor is it `\(scenarioGroup)`)")
         }
@@ -71,23 +79,25 @@ public enum ConformanceRunner {
             number += 1
             record(await runCase(dataCase, socketPath: options.socketPath, tablePrefix: prefix + "\(number)"))
         }
-        if options.only == nil || options.only == scenarioGroup {
-            for scenario in Scenarios.all {
+        let runsScenarios = options.disposable || options.only == nil || options.only == scenarioGroup
+        let group = options.disposable ? disposableGroup : scenarioGroup
+        if runsScenarios {
+            for scenario in options.disposable ? DisposableScenarios.all : Scenarios.all {
                 number += 1
                 let context = ScenarioContext(socketPath: options.socketPath, tablePrefix: prefix + "\(number)")
                 do {
                     if let note = try await scenario.run(context) {
                         summary.notes.append("\(scenario.name): \(note)")
-                        options.output("NOTE \(scenarioGroup)/\(scenario.name): \(note)")
+                        options.output("NOTE \(group)/\(scenario.name): \(note)")
                     }
                     record(nil)
                 } catch let failure as ScenarioFailure {
                     record(ConformanceFailure(
-                        group: scenarioGroup, name: scenario.name, request: failure.request,
+                        group: group, name: scenario.name, request: failure.request,
                         expected: failure.expected, actual: failure.actual))
                 } catch {
                     record(ConformanceFailure(
-                        group: scenarioGroup, name: scenario.name, request: "-", expected: "no error",
+                        group: group, name: scenario.name, request: "-", expected: "no error",
                         actual: "\(error)"))
                 }
             }

@@ -49,6 +49,14 @@ struct RawSocket: ~Copyable {
         return count > 0 ? Array(buffer[..<count]) : []
     }
 
+    /// The server's process id, from the kernel's record of the connection (SO_PEERCRED).
+    func peerProcessID() -> Int32? {
+        var credentials = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0, credentials.pid > 0 else { return nil }
+        return credentials.pid
+    }
+
     func close() {
         _ = Glibc.close(fd)
     }

@@ -10,6 +10,22 @@ public enum RPCMethod: String, Hashable, Sendable, CaseIterable {
         default: false
         }
     }
+
+    /// What a client must be permitted to call the method (`--writers`, `--readers`).
+    public enum Privilege: Sendable {
+        /// `hello` and `ping`: anyone who can connect.
+        case open
+        case read
+        case write
+    }
+
+    public var privilege: Privilege {
+        switch self {
+        case .hello, .ping: .open
+        case .stamp, .check, .log, .watch, .unwatch, .stats: .read
+        case .write, .begin, .commit, .abort, .register, .compact: .write
+        }
+    }
 }
 
 /// Notification methods the server sends.

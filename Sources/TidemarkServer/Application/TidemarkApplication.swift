@@ -16,6 +16,8 @@ public struct TidemarkApplication: Sendable {
         public var store = LMDBStore.Options()
         /// Background compaction of old records (`--retain-records`, `--retain-age`).
         public var retention = RetentionPolicy()
+        /// Mutations waiting for the writer before more are answered -32001.
+        public var maxQueuedWrites = 100_000
         /// Signals that begin a graceful shutdown.
         public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
@@ -44,7 +46,8 @@ public struct TidemarkApplication: Sendable {
         var serverConfiguration = configuration.server
         serverConfiguration.limits = limits
         let hub = WatchHub(lastPublished: try store.currentLSN(), backlogLimit: configuration.server.watchBacklog)
-        let writer = GroupCommitWriter(store: store, logger: logger, onCommit: hub.publish)
+        let writer = GroupCommitWriter(
+            store: store, logger: logger, maxQueued: configuration.maxQueuedWrites, onCommit: hub.publish)
         let statistics = ServerStatistics(startedAt: clock())
         let dispatcher = RequestDispatcher(
             store: store, writer: writer, hub: hub, limits: limits, statistics: statistics, clock: clock)

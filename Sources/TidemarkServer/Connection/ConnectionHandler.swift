@@ -12,9 +12,12 @@ import TidemarkStore
 struct ConnectionHandler {
     let dispatcher: RequestDispatcher
     let hub: WatchHub
-    let peer: Peer
+    let grant: ConnectionGrant
+    let shutdown: ShutdownFlag
     let eventLoop: any EventLoop
     let limits: ProtocolLimits
+
+    private var peer: Peer { grant.peer }
 
     /// What the connection holds between requests.
     private struct Session {
@@ -84,6 +87,15 @@ struct ConnectionHandler {
         }
         guard let method = RPCMethod(rawValue: request.method) else {
             return .ready(request.id, .failure(.methodNotFound(request.method)))
+        }
+        // Refused rather than silently dropped, so the sender knows it was not applied.
+        if shutdown.isDraining {
+            return .ready(request.id, .failure(RPCError(serverError: WriterRejection.shuttingDown)))
+        }
+        do {
+            try grant.check(method)
+        } catch {
+            return .ready(request.id, .failure(RPCError(serverError: error)))
         }
         // Anything but a mutation (which queues behind them in the writer anyway) must
         // see this connection's earlier writes, so it waits until they are durable.

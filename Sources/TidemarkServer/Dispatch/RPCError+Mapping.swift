@@ -12,11 +12,19 @@ extension RPCError {
         case WriterRejection.overloaded:
             self = RPCError(code: Code.overloaded, message: "overloaded: too many writes queued; retry later")
         case WriterRejection.shuttingDown:
-            self = RPCError(code: Code.shuttingDown, message: "shutting down: the server takes no new requests")
+            self = .shuttingDown
+        case let denied as AccessDenied:
+            self = RPCError(
+                code: Code.forbidden,
+                message: "forbidden: uid \(denied.peer.uid) may not call \(denied.method.rawValue)",
+                data: ["method": .string(denied.method.rawValue)])
         default:
             self = .internalError("\(error)")
         }
     }
+
+    static let shuttingDown = RPCError(
+        code: Code.shuttingDown, message: "shutting down: the server takes no new requests")
 
     private static func mapping(_ error: StoreError) -> RPCError {
         switch error.code {

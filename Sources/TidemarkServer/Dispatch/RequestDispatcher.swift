@@ -143,6 +143,7 @@ final class RequestDispatcher: Sendable {
             "uptime_ms": JSONValue(now >= statistics.startedAt ? now - statistics.startedAt : 0),
             "connections": JSONValue(statistics.connections),
             "connections_accepted": JSONValue(statistics.connectionsAccepted),
+            "connections_refused": JSONValue(statistics.connectionsRefused),
             "commits": JSONValue(writes.batches),
             "mutations": JSONValue(writes.mutations),
             "writer_queue": JSONValue(writes.queued),

@@ -66,11 +66,23 @@ public final class TidemarkServer: Service {
         logger.info("listening", metadata: ["socket": "\(path)", "epoch": "\(dispatcher.store.epoch)"])
         onListening()
 
+        let statistics = dispatcher.statistics
+        let shutdown = ShutdownFlag()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { connections in
                     for try await accepted in connections {
-                        group.addTask { await self.serve(accepted) }
+                        // Counted here, not in the child, so the limit is exact.
+                        guard statistics.connections < configuration.maxConnections else {
+                            statistics.connectionRefused()
+                            group.addTask { await self.refuse(accepted) }
+                            continue
+                        }
+                        statistics.connectionOpened()
+                        group.addTask {
+                            defer { statistics.connectionClosed() }
+                            await self.serve(accepted, shutdown: shutdown)
+                        }
                     }
                 }
             }
@@ -80,28 +92,44 @@ public final class TidemarkServer: Service {
         logger.info("stopped listening", metadata: ["socket": "\(path)"])
     }
 
-    private func serve(_ accepted: Accepted) async {
-        let statistics = dispatcher.statistics
-        statistics.connectionOpened()
-        defer { statistics.connectionClosed() }
+    private func serve(_ accepted: Accepted, shutdown: ShutdownFlag) async {
         let channel = accepted.channel.channel
         guard let peer = accepted.peer else {
             try? await accepted.channel.executeThenClose { _, _ in }
             return
         }
+        let grant = configuration.access.grant(for: PeerIdentity(peer: peer, policy: configuration.access))
         let handler = ConnectionHandler(
-            dispatcher: dispatcher, hub: hub, peer: peer, eventLoop: channel.eventLoop, limits: configuration.limits)
+            dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown, eventLoop: channel.eventLoop,
+            limits: configuration.limits)
+        let grace = configuration.shutdownGrace
         do {
             try await withGracefulShutdownHandler {
                 try await accepted.channel.executeThenClose { inbound, outbound in
                     try await handler.run(inbound: inbound, outbound: outbound)
                 }
             } onGracefulShutdown: {
-                // Stop reading; what was read is still answered before the channel closes.
-                channel.close(mode: .input, promise: nil)
+                // Requests arriving during the grace period are answered -32006, so their
+                // senders know they were not applied; then reading stops, and what was
+                // read is still answered before the channel closes.
+                shutdown.begin()
+                channel.eventLoop.scheduleTask(in: grace) { channel.close(mode: .input, promise: nil) }
             }
         } catch {
             logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(peer.pid)"])
         }
+    }
+
+    /// Over `maxConnections`: one -32001 line, then the connection closes.
+    private func refuse(_ accepted: Accepted) async {
+        let limit = configuration.maxConnections
+        try? await accepted.channel.executeThenClose { _, outbound in
+            let error = RPCError(
+                code: RPCError.Code.overloaded, message: "overloaded: too many connections (limit \(limit))")
+            var buffer = ByteBuffer()
+            RPCResponse(id: .null, result: .failure(error)).write(into: &buffer)
+            try await outbound.write(buffer)
+        }
+        logger.notice("connection refused", metadata: ["limit": "\(limit)", "pid": "\(accepted.peer?.pid ?? 0)"])
     }
 }

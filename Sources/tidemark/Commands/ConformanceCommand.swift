@@ -16,6 +16,12 @@ struct ConformanceCommand: AsyncParsableCommand {
             part per run), and `compact` only at or below the server's current oldest \
             record, which changes nothing; the server's other data stays valid.
 
+            With --disposable it runs instead only the checks that harm a server (group \
+            `disposable`: -32005 forbidden, -32001 overloaded, -32002 storage full, then \
+            SIGTERM and -32006 shutting down), against a server started for them:
+              tidemark serve --map-size 2MiB --max-queued-writes 4 --readers uid:<another user>
+            It fills that server's map, compacts its log and stops it.
+
             Prints one line per failing case (request, expected and actual response), then \
             `N passed, N failed`. Exit status: 0 if every case passed, 1 otherwise, 2 if the \
             suite could not run.
@@ -36,9 +42,12 @@ struct ConformanceCommand: AsyncParsableCommand {
         valueName: "dir"))
     var cases: String?
 
+    @Flag(help: "Run only the checks that fill, overload and stop a server started for them (see above).")
+    var disposable = false
+
     func run() async throws {
         let options = ConformanceOptions(
-            socketPath: socket ?? DefaultPaths.socketPath(), casesDirectory: cases, only: only,
+            socketPath: socket ?? DefaultPaths.socketPath(), casesDirectory: cases, only: only, disposable: disposable,
             output: { Console.output([$0]) })
         let summary: ConformanceSummary
         do {

@@ -84,6 +84,40 @@ struct ServeCommand: AsyncParsableCommand {
     var retainAge: UInt64?
 
     @Option(
+        help: ArgumentHelp(
+            "Who may write, e.g. uid:1000,gid:50,uid:postgres (default: the server's own user and root).",
+            discussion: "Others get -32005 for write, begin, commit, abort, register and compact.",
+            valueName: "list"),
+        transform: ServeCommand.principals)
+    var writers: [AccessPolicy.Principal]?
+
+    @Option(
+        help: ArgumentHelp(
+            "Who may read: stamp, check, log, watch, stats (default: anyone who can connect).",
+            discussion: "A writer not in this list may not read; hello and ping are always open.",
+            valueName: "list"),
+        transform: ServeCommand.principals)
+    var readers: [AccessPolicy.Principal]?
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: ArgumentHelp("Connections served at once; more are answered -32001 and closed (default 4096).", valueName: "n"))
+    var maxConnections: Int?
+
+    @Option(
+        name: .customLong("max-queued-writes"),
+        help: ArgumentHelp("Mutations waiting for the writer before more get -32001 (default 100000).", valueName: "n"))
+    var maxQueuedWrites: Int?
+
+    @Option(
+        name: .customLong("shutdown-grace"),
+        help: ArgumentHelp(
+            "After SIGTERM, how long new requests are answered -32006 before connections stop reading (default 500ms).",
+            valueName: "duration"),
+        transform: Arguments.duration)
+    var shutdownGrace: UInt64?
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info (the default), notice, warning, error or critical.", valueName: "level"),
         transform: ServeCommand.logLevel)
@@ -92,6 +126,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if let maxLineBytes, maxLineBytes < 1024 { throw ValidationError("--max-line-bytes must be at least 1024") }
         if retainRecords == 0 { throw ValidationError("--retain-records must be at least 1") }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
+        if let maxQueuedWrites, maxQueuedWrites < 1 { throw ValidationError("--max-queued-writes must be at least 1") }
     }
 
     func run() async throws {
@@ -110,6 +146,17 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.store.durable = sync == .full
         if let mapSize { configuration.store.mapSize = mapSize }
         configuration.retention = RetentionPolicy(maxRecords: retainRecords, maxAge: retainAge)
+        if let writers { configuration.server.access.writers = writers }
+        if let readers { configuration.server.access.readers = readers }
+        if let maxConnections { configuration.server.maxConnections = maxConnections }
+        if let maxQueuedWrites { configuration.maxQueuedWrites = maxQueuedWrites }
+        if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
+        let openFiles = ProcessLimits.raiseOpenFileLimit()
+        if openFiles < UInt64(configuration.server.maxConnections) + 64 {
+            logger.warning(
+                "open file limit below --max-connections",
+                metadata: ["limit": "\(openFiles)", "max_connections": "\(configuration.server.maxConnections)"])
+        }
 
         do {
             try DefaultPaths.createParentDirectory(of: socketPath)
@@ -135,6 +182,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--socket-mode must be octal permissions such as 0660")
         }
         return mode
+    }
+
+    private static func principals(_ text: String) throws -> [AccessPolicy.Principal] {
+        do {
+            return try AccessPolicy.Principal.parseList(text)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     private static func logLevel(_ text: String) throws -> Logger.Level {
