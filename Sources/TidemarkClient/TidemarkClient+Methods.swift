@@ -75,9 +75,11 @@ extension TidemarkClient {
         try await call(.log, params.json, LogMethod.page)
     }
 
-    /// The server's counters, sizes and settings, as sent.
-    public func stats() async throws(TidemarkClientError) -> JSONValue {
-        try await call(RPCMethod.stats.rawValue)
+    /// The server's counters, sizes and settings, as sent; with `tables`, also their
+    /// activity under `per_table` (`[]` for every table).
+    public func stats(tables: [String]? = nil) async throws(TidemarkClientError) -> JSONValue {
+        guard let tables else { return try await call(RPCMethod.stats.rawValue) }
+        return try await call(RPCMethod.stats.rawValue, params: StatsMethod.Params(tables: tables).json)
     }
 
     /// Drops the records below `before`; returns the new oldest retained LSN.

@@ -13,6 +13,9 @@ public enum Mutation: Hashable, Sendable {
     /// Expires intents whose lease ended and purges names and closed intents past their
     /// time. Runs on a timer, and right after start for what fell due while stopped.
     case housekeeping
+    /// Stores the server's activity counters (an opaque blob) in the data directory, so
+    /// they survive restarts; it writes no record.
+    case saveActivity([UInt8])
 }
 
 /// A mutation and who asked for it.
@@ -36,6 +39,7 @@ public enum MutationOutcome: Hashable, Sendable {
     case compacted(oldest: LSN)
     /// How many intents expired, names and closed intents were purged.
     case housekept(expiredIntents: Int, purgedNames: Int, forgottenIntents: Int)
+    case saved
 }
 
 /// A record made durable by a batch, with every name it invalidated (uncapped), for

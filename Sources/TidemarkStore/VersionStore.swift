@@ -20,6 +20,9 @@ public protocol VersionStore: AnyObject, Sendable {
 
     func statistics() throws(StoreError) -> StoreStatistics
 
+    /// What the last `saveActivity` stored, or nil if nothing was.
+    func savedActivity() throws(StoreError) -> [UInt8]?
+
     /// The earliest time housekeeping has work to do (an intent's lease or a name's TTL
     /// ending), or nil when nothing is scheduled.
     func nextHousekeeping() throws(StoreError) -> Milliseconds?

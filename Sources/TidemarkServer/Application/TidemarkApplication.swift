@@ -18,6 +18,8 @@ public struct TidemarkApplication: Sendable {
         public var retention = RetentionPolicy()
         /// Mutations waiting for the writer before more are answered -32001.
         public var maxQueuedWrites = 100_000
+        /// Serves Prometheus metrics over HTTP when set (`--metrics-listen`).
+        public var metrics: MetricsConfiguration?
         /// Signals that begin a graceful shutdown.
         public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
@@ -46,11 +48,26 @@ public struct TidemarkApplication: Sendable {
         var serverConfiguration = configuration.server
         serverConfiguration.limits = limits
         let hub = WatchHub(lastPublished: try store.currentLSN(), backlogLimit: configuration.server.watchBacklog)
+        let activity = ActivityCounters(countingSince: clock())
+        let metrics: ServerMetrics? = configuration.metrics == nil ? nil : ServerMetrics()
+        var onBatchTimed: (@Sendable (Int, Int64) -> Void)?
+        if let metrics {
+            onBatchTimed = { size, nanoseconds in metrics.batchCommitted(size: size, nanoseconds: nanoseconds) }
+        }
         let writer = GroupCommitWriter(
-            store: store, logger: logger, maxQueued: configuration.maxQueuedWrites, onCommit: hub.publish)
+            store: store, logger: logger, maxQueued: configuration.maxQueuedWrites,
+            onCommit: { records in
+                hub.publish(records)
+                activity.count(records)
+            },
+            onBatchTimed: onBatchTimed)
         let statistics = ServerStatistics(startedAt: clock())
         let dispatcher = RequestDispatcher(
-            store: store, writer: writer, hub: hub, limits: limits, statistics: statistics, clock: clock)
+            store: store, writer: writer, hub: hub, limits: limits, statistics: statistics, activity: activity,
+            metrics: metrics, clock: clock)
+        let recorder = ActivityRecorder(
+            counters: activity, store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger,
+            startLSN: try store.currentLSN())
         let housekeeper = Housekeeper(
             store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger, clock: clock)
         let retainer = Retainer(
@@ -59,14 +76,27 @@ public struct TidemarkApplication: Sendable {
         let server = TidemarkServer(
             configuration: serverConfiguration, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup,
             logger: logger, onListening: onListening)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: writer),
+            .init(service: housekeeper),
+            .init(service: retainer),
+            .init(service: recorder),
+        ]
+        if let endpoint = configuration.metrics, let metrics {
+            let store = self.store
+            services.append(.init(service: MetricsEndpoint(
+                host: endpoint.host, port: endpoint.port, eventLoopGroup: eventLoopGroup, logger: logger,
+                render: {
+                    metrics.refresh(
+                        store: try? store.statistics(), connections: statistics.connections,
+                        watchers: hub.watcherCount, writerQueue: writer.counters.queued, activity: activity.snapshot())
+                    return endpoint.render()
+                })))
+        }
+        services.append(.init(service: server))
         serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [
-                    .init(service: writer),
-                    .init(service: housekeeper),
-                    .init(service: retainer),
-                    .init(service: server),
-                ],
+                services: services,
                 gracefulShutdownSignals: configuration.shutdownSignals,
                 logger: logger))
     }

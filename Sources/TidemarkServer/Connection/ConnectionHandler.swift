@@ -88,6 +88,23 @@ struct ConnectionHandler {
         guard let method = RPCMethod(rawValue: request.method) else {
             return .ready(request.id, .failure(.methodNotFound(request.method)))
         }
+        guard let metrics = dispatcher.metrics else { return await respond(method, request, &session) }
+        let started = NIODeadline.now()
+        let slot = await respond(method, request, &session)
+        switch slot {
+        case .ready(_, let result)?:
+            metrics.requestFinished(method, succeeded: (try? result.get()) != nil, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+        case .durable(_, let future)?:
+            future.whenComplete { result in
+                metrics.requestFinished(method, succeeded: (try? result.get()) != nil, nanoseconds: (NIODeadline.now() - started).nanoseconds)
+            }
+        case .batch?, nil:
+            break
+        }
+        return slot
+    }
+
+    private func respond(_ method: RPCMethod, _ request: RPCRequest, _ session: inout Session) async -> ResponseSlot? {
         // Refused rather than silently dropped, so the sender knows it was not applied.
         if shutdown.isDraining {
             return .ready(request.id, .failure(RPCError(serverError: WriterRejection.shuttingDown)))

@@ -10,17 +10,22 @@ final class RequestDispatcher: Sendable {
     let hub: WatchHub
     let limits: ProtocolLimits
     let statistics: ServerStatistics
+    let activity: ActivityCounters
+    let metrics: ServerMetrics?
     private let clock: @Sendable () -> Milliseconds
 
     init(
         store: any VersionStore, writer: GroupCommitWriter, hub: WatchHub, limits: ProtocolLimits,
-        statistics: ServerStatistics, clock: @escaping @Sendable () -> Milliseconds
+        statistics: ServerStatistics, activity: ActivityCounters = ActivityCounters(countingSince: 0), metrics: ServerMetrics? = nil,
+        clock: @escaping @Sendable () -> Milliseconds
     ) {
         self.store = store
         self.writer = writer
         self.hub = hub
         self.limits = limits
         self.statistics = statistics
+        self.activity = activity
+        self.metrics = metrics
         self.clock = clock
     }
 
@@ -56,13 +61,15 @@ final class RequestDispatcher: Sendable {
             return StampMethod.json(try store.stamp(params.deps))
         case .check:
             let params = try CheckMethod.Params(json: params, limits: limits)
-            return CheckMethod.json(try store.check(params.queries), for: params)
+            let results = try store.check(params.queries)
+            activity.countChecks(params.queries, results)
+            return CheckMethod.json(results, for: params)
         case .log:
             let params = try LogMethod.Params(json: params, limits: limits)
             return LogMethod.json(try store.log(params.query(limits: limits)))
         case .stats:
-            try EmptyParams.validate(params)
-            return try statisticsJSON()
+            let params = try StatsMethod.Params(json: params, limits: limits)
+            return try statisticsJSON(tables: params.tables)
         case .watch, .unwatch, .write, .begin, .commit, .abort, .register, .compact:
             // Watches belong to the connection and mutations to the writer; neither
             // reaches here, and if one ever did it must not take the server down.
@@ -100,8 +107,12 @@ final class RequestDispatcher: Sendable {
         writer.submit(MutationRequest(mutation, peer: peer), promise: promise)
         let epoch = store.epoch
         let maxInvalidated = limits.maxInvalidated
+        let activity = self.activity
         return .durable(promise.futureResult.map { outcome in
-            Self.json(outcome, epoch: epoch, maxInvalidated: maxInvalidated)
+            if case .registered(true, _) = outcome, case .register(_, _, let deps, _) = mutation {
+                activity.countRegistration(deps)
+            }
+            return Self.json(outcome, epoch: epoch, maxInvalidated: maxInvalidated)
         })
     }
 
@@ -120,16 +131,17 @@ final class RequestDispatcher: Sendable {
             return RegisterMethod.Result(registered: registered, valid: valid).json
         case .compacted(let oldest):
             return CompactMethod.json(oldest: oldest)
-        case .housekept:
+        case .housekept, .saved:
             return .object([:])
         }
     }
 
-    private func statisticsJSON() throws -> JSONValue {
+    private func statisticsJSON(tables: [String]?) throws -> JSONValue {
         let store = try self.store.statistics()
         let writes = writer.counters
         let now = clock()
-        return .object([
+        let counted = activity.snapshot()
+        var result: JSONObject = [
             "lsn": JSONValue(store.lsn),
             "oldest": JSONValue(store.oldest),
             "records": JSONValue(store.records),
@@ -148,6 +160,19 @@ final class RequestDispatcher: Sendable {
             "mutations": JSONValue(writes.mutations),
             "writer_queue": JSONValue(writes.queued),
             "watchers": JSONValue(hub.watcherCount),
-        ])
+            "checks": ActivityJSON.checks(counted.checks),
+            "counting_since": JSONValue(counted.countingSince),
+        ]
+        // Per-table activity only when asked for: `tables: []` means every table.
+        if let tables {
+            let names = tables.isEmpty ? counted.tables.keys.sorted() : tables
+            var perTable = JSONObject()
+            for name in names {
+                perTable[name] = ActivityJSON.table(
+                    counted.tables[name] ?? TableActivity(), now: now, since: counted.countingSince)
+            }
+            result["per_table"] = .object(perTable)
+        }
+        return .object(result)
     }
 }

@@ -15,6 +15,7 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
     private let maxBatch: Int
     private let maxQueued: Int
     private let onCommit: @Sendable ([CommittedRecord]) -> Void
+    private let onBatchTimed: (@Sendable (_ size: Int, _ nanoseconds: Int64) -> Void)?
 
     private let condition = NSCondition()
     private var queue: [Pending] = []
@@ -45,13 +46,15 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
 
     public init(
         store: any VersionStore, logger: Logger, maxBatch: Int = 4096, maxQueued: Int = 100_000,
-        onCommit: @escaping @Sendable ([CommittedRecord]) -> Void = { _ in }
+        onCommit: @escaping @Sendable ([CommittedRecord]) -> Void = { _ in },
+        onBatchTimed: (@Sendable (_ size: Int, _ nanoseconds: Int64) -> Void)? = nil
     ) {
         self.store = store
         self.logger = logger
         self.maxBatch = maxBatch
         self.maxQueued = maxQueued
         self.onCommit = onCommit
+        self.onBatchTimed = onBatchTimed
     }
 
     /// Queues `request`; `promise` is fulfilled once its batch is durable, or failed with
@@ -124,7 +127,11 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
         while let batch = nextBatch() {
             let requests = batch.map(\.request)
             do {
+                let started = onBatchTimed == nil ? nil : NIODeadline.now()
                 let result = try store.apply(requests)
+                if let started, let onBatchTimed {
+                    onBatchTimed(batch.count, (NIODeadline.now() - started).nanoseconds)
+                }
                 withLock {
                     applied.batches += 1
                     applied.mutations += batch.count

@@ -78,6 +78,9 @@ extension LMDBStore {
             return .compacted(oldest: try compact(before: before, state: state, in: transaction))
         case .housekeeping:
             return try housekeeping(state: &state, in: transaction)
+        case .saveActivity(let bytes):
+            try transaction.put(bytes, forKey: Schema.MetaKey.activity, in: schema.meta)
+            return .saved
         }
     }
 

@@ -105,6 +105,14 @@ extension LMDBStore {
         }
     }
 
+    public func savedActivity() throws(StoreError) -> [UInt8]? {
+        try guarded("cannot read the activity counters") {
+            try environment.read { transaction in
+                try transaction.value(in: schema.meta, forKey: Schema.MetaKey.activity)
+            }
+        }
+    }
+
     public func nextHousekeeping() throws(StoreError) -> Milliseconds? {
         try guarded("cannot read expiry times") {
             try environment.read { transaction in

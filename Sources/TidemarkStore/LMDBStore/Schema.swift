@@ -49,6 +49,8 @@ struct Schema: Sendable {
         static let lsn = Array("lsn".utf8)
         static let oldest = Array("oldest".utf8)
         static let format = Array("format".utf8)
+        /// The server's activity counters, opaque to the store.
+        static let activity = Array("activity".utf8)
     }
 
     static let formatVersion: UInt64 = 1

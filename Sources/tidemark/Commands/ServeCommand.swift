@@ -1,5 +1,7 @@
 import ArgumentParser
 import Logging
+import Metrics
+import Prometheus
 import TidemarkClient
 import TidemarkServer
 import TidemarkStore
@@ -118,6 +120,14 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownGrace: UInt64?
 
     @Option(
+        name: .customLong("metrics-listen"),
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://ADDRESS/metrics: PORT (loopback), HOST:PORT or [IPv6]:PORT (default: off).",
+            valueName: "address"),
+        transform: ServeCommand.listenAddress)
+    var metricsListen: ListenAddress?
+
+    @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info (the default), notice, warning, error or critical.", valueName: "level"),
         transform: ServeCommand.logLevel)
@@ -151,6 +161,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxConnections { configuration.server.maxConnections = maxConnections }
         if let maxQueuedWrites { configuration.maxQueuedWrites = maxQueuedWrites }
         if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
+        if let metricsListen { configuration.metrics = Self.bootstrapPrometheus(metricsListen) }
         let openFiles = ProcessLimits.raiseOpenFileLimit()
         if openFiles < UInt64(configuration.server.maxConnections) + 64 {
             logger.warning(
@@ -182,6 +193,42 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--socket-mode must be octal permissions such as 0660")
         }
         return mode
+    }
+
+    struct ListenAddress {
+        var host: String
+        var port: Int
+    }
+
+    /// `9464` means loopback only: metrics leave the machine only when the operator names
+    /// an address.
+    private static func listenAddress(_ text: String) throws -> ListenAddress {
+        var host = "127.0.0.1"
+        var portText = Substring(text)
+        if let colon = text.lastIndex(of: ":") {
+            host = String(text[..<colon])
+            portText = text[text.index(after: colon)...]
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else {
+            throw ValidationError("--metrics-listen must be PORT, HOST:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9464")
+        }
+        return ListenAddress(host: host, port: port)
+    }
+
+    /// The executable, not the library, chooses the metrics backend.
+    private static func bootstrapPrometheus(_ address: ListenAddress) -> MetricsConfiguration {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Requests take tens of microseconds to a few milliseconds; the defaults start at 5 ms.
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250), .microseconds(500),
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+        ]
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+        MetricsSystem.bootstrap(factory)
+        return MetricsConfiguration(host: address.host, port: address.port, render: { registry.emitToBuffer() })
     }
 
     private static func principals(_ text: String) throws -> [AccessPolicy.Principal] {
