@@ -47,6 +47,8 @@ test: deps
 	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock" --disposable || exit 1; \
 	wait $$pid; status=$$?; pid=; [ $$status -eq 0 ] || { echo "the disposable server exited $$status"; exit 1; }; \
 	"$$bin/tidemark" verify --data "$$dir/data"
+	@# The Python client's tests against the real binary (examples/python).
+	examples/python/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
 
 clean:
 	rm -rf .build
