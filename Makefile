@@ -49,6 +49,8 @@ test: deps
 	"$$bin/tidemark" verify --data "$$dir/data"
 	@# The Python client's tests against the real binary (examples/python).
 	examples/python/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
+	@# The Django query cache's tests on SQLite and PostgreSQL (installed and started if missing).
+	examples/django/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
 
 clean:
 	rm -rf .build
