@@ -15,6 +15,11 @@ deps:
 		echo "installing liblmdb-dev"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config; \
 	fi
+	@# The report test opens `tidemark report` output in headless Chromium.
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+		echo "installing chromium"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	fi
 
 build: deps
 	$(SWIFT) build
