@@ -57,5 +57,15 @@ test: deps
 	@# The Django query cache's tests on SQLite and PostgreSQL (installed and started if missing).
 	examples/django/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
 
+# Soak (not part of `make test`): SOAK_SECONDS (default 600) of mixed load from 50 clients
+# with watchers against the release build, then the invariants (clean SIGTERM, `verify`,
+# every acknowledged write in the log after a restart) and VmRSS at minute 1 and the end.
+SOAK_SECONDS ?= 600
+
+.PHONY: soak
+
+soak: release
+	python3 Benchmarks/soak.py --binary "$$($(SWIFT) build -c release --show-bin-path)/tidemark" --seconds $(SOAK_SECONDS)
+
 clean:
 	rm -rf .build

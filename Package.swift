@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -80,12 +81,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The load generator behind `tidemark bench`: raw NDJSON connections, no client library.
+        .target(
+            name: "TidemarkBench",
+            dependencies: [
+                "TidemarkProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "tidemark",
             dependencies: [
                 "TidemarkServer",
                 "TidemarkClient",
                 "TidemarkConformance",
+                "TidemarkBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,6 +115,8 @@ let package = Package(
             path: "Tests/TidemarkTestSupport",
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "TidemarkBenchTests", dependencies: ["TidemarkBench", "TidemarkTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkStoreTests", dependencies: ["TidemarkStore", "TidemarkTestSupport"], swiftSettings: swiftSettings),

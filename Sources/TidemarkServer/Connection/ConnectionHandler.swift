@@ -42,6 +42,11 @@ struct ConnectionHandler {
                 }
                 var buffer = ByteBuffer()
                 for slot in slots { await slot.write(into: &buffer) }
+                // Writing the slots awaited every write of this group, so none is unsettled
+                // now. Without this, a connection that only writes (never a read, which
+                // also clears the list) kept every answered write's future: ~360 bytes of
+                // heap per write, without bound.
+                session.unsettledWrites.removeAll()
                 if buffer.readableBytes > 0 {
                     try await outbound.write(buffer)
                 }

@@ -9,6 +9,8 @@ extension LMDBStore {
         var records: [CommittedRecord] = []
         /// Intents this batch expired, wherever in the batch that happened.
         var expiredIntents = 0
+        /// Whether a `compact` in this batch dropped records (and so freed pages).
+        var freedPages = false
 
         mutating func nextLSN() -> LSN {
             lsn += 1
@@ -25,7 +27,8 @@ extension LMDBStore {
 
     public func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch {
         let now = clock()
-        return try guarded("cannot write") {
+        var freedPages = false
+        let applied = try guarded("cannot write") {
             try environment.write { transaction in
                 let startLSN = try currentLSN(in: transaction)
                 var state = BatchState(lsn: startLSN, now: now)
@@ -46,8 +49,24 @@ extension LMDBStore {
                 if state.lsn != startLSN {
                     try transaction.put(ByteWriter.bigEndian(state.lsn), forKey: Schema.MetaKey.lsn, in: schema.meta)
                 }
+                freedPages = state.freedPages
                 return AppliedBatch(outcomes: outcomes, records: state.records)
             }
+        }
+        if freedPages { settleAfterCompaction() }
+        return applied
+    }
+
+    /// LMDB reuses the pages a transaction frees only from the second transaction after
+    /// it. With the map full, the write right after a compaction could then find no page
+    /// and fail, and so could every later one, since a failed transaction commits nothing:
+    /// full for good despite the space compaction freed. This tiny commit, touching one
+    /// meta value, is that intermediate transaction. If even it cannot fit, nothing is
+    /// lost, and the next commit that does fit plays the same part.
+    private func settleAfterCompaction() {
+        _ = try? environment.write { transaction in
+            let oldest = try transaction.value(in: schema.meta, forKey: Schema.MetaKey.oldest) ?? []
+            try transaction.put(oldest, forKey: Schema.MetaKey.oldest, in: schema.meta)
         }
     }
 
@@ -75,7 +94,7 @@ extension LMDBStore {
             try limits.validate(deps, field: "deps")
             return try register(name: name, stamp: stamp, deps: deps, ttl: ttl, state: state, in: transaction)
         case .compact(let before):
-            return .compacted(oldest: try compact(before: before, state: state, in: transaction))
+            return .compacted(oldest: try compact(before: before, state: &state, in: transaction))
         case .housekeeping:
             return try housekeeping(state: &state, in: transaction)
         case .saveActivity(let bytes):
@@ -115,7 +134,7 @@ extension LMDBStore {
     }
 
     private func compact(
-        before: LSN, state: BatchState, in transaction: borrowing WriteTransaction
+        before: LSN, state: inout BatchState, in transaction: borrowing WriteTransaction
     ) throws -> LSN {
         let oldest = try oldestLSN(in: transaction)
         let target = min(before, state.lsn + 1)
@@ -128,6 +147,7 @@ extension LMDBStore {
             }
         }
         try transaction.put(ByteWriter.bigEndian(target), forKey: Schema.MetaKey.oldest, in: schema.meta)
+        state.freedPages = true
         return target
     }
 }
