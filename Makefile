@@ -57,6 +57,34 @@ test: deps
 	@# The Django query cache's tests on SQLite and PostgreSQL (installed and started if missing).
 	examples/django/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
 
+# libFuzzer over framing, decoding and dispatch (Sources/TidemarkFuzz), built in its own
+# scratch path so the sanitizer flags never reach the normal build. `make fuzz` runs for
+# FUZZ_SECONDS from seeds made of protocol/conformance; crash inputs land in
+# $(FUZZ_SCRATCH)/artifacts (replay one: `swift build --product tidemark-fuzz` then
+# `$$(swift build --show-bin-path)/tidemark-fuzz FILE`). FUZZ_CORPUS keeps the corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_SCRATCH ?= .build-fuzz
+FUZZ_CORPUS ?=
+FUZZ_BUILD = $(SWIFT) build -c release --product tidemark-fuzz --scratch-path $(FUZZ_SCRATCH) \
+	-Xswiftc -sanitize=fuzzer -Xswiftc -DTIDEMARK_FUZZ -Xswiftc -enable-testing -Xswiftc -use-ld=lld
+
+.PHONY: fuzz fuzz-short fuzz-build
+
+fuzz-build: deps
+	$(FUZZ_BUILD)
+
+fuzz: fuzz-build
+	@bin=$$($(FUZZ_BUILD) --show-bin-path)/tidemark-fuzz; work=$$(mktemp -d /tmp/tm-fuzz-XXXXXX); \
+	trap 'rm -rf "$$work"' EXIT; corpus="$(FUZZ_CORPUS)"; corpus="$${corpus:-$$work/corpus}"; \
+	mkdir -p "$$corpus" "$$work/store" $(FUZZ_SCRATCH)/artifacts; \
+	"$$bin" --write-seeds protocol/conformance "$$work/seeds" && \
+	TIDEMARK_FUZZ_DIR="$$work/store" "$$bin" -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
+		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_SCRATCH)/artifacts/ \
+		"$$corpus" "$$work/seeds"
+
+fuzz-short:
+	$(MAKE) fuzz FUZZ_SECONDS=60
+
 # Soak (not part of `make test`): SOAK_SECONDS (default 600) of mixed load from 50 clients
 # with watchers against the release build, then the invariants (clean SIGTERM, `verify`,
 # every acknowledged write in the log after a restart) and VmRSS at minute 1 and the end.

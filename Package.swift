@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tidemark", targets: ["tidemark"]),
+        .executable(name: "tidemark-fuzz", targets: ["TidemarkFuzz"]),
         .library(name: "TidemarkClient", targets: ["TidemarkClient"]),
         .library(name: "TidemarkServer", targets: ["TidemarkServer"]),
     ],
@@ -104,6 +105,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // libFuzzer target over framing, decoding and dispatch. A plain debug build replays
+        // inputs; `make fuzz` builds it with -sanitize=fuzzer (see the Makefile).
+        .executableTarget(
+            name: "TidemarkFuzz",
+            dependencies: [
+                "TidemarkServer",
+                "TidemarkProtocol",
+                "TidemarkStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -10,7 +10,10 @@ struct ParamsReader {
 
     init(_ params: JSONValue?, path: String = "") throws(RPCError) {
         switch params {
-        case nil, .null?: object = JSONObject()
+        // Null means "no params" only for the whole `params`; a null array element
+        // (`changes: [null]`) is a value of the wrong type, named as such.
+        case nil: object = JSONObject()
+        case .null? where path.isEmpty: object = JSONObject()
         case .object(let object)?: self.object = object
         default: throw RPCError.invalidParams(path.isEmpty ? "params" : path, "must be an object")
         }
