@@ -19,12 +19,17 @@ enum FuzzMain {
         if SeedWriter.handles(CommandLine.arguments) { return }
         var argc = CommandLine.argc
         var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
-            let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-            FuzzHarness.shared.run(input)
-            return 0
-        })
+        exit(LLVMFuzzerRunDriver(&argc, &argv, fuzzTestOneInput))
     }
+}
+
+/// Also exported under libFuzzer's conventional name: its runtime refers to the symbol,
+/// and an unoptimized link does not strip that reference away.
+@_cdecl("LLVMFuzzerTestOneInput")
+func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    FuzzHarness.shared.run(input)
+    return 0
 }
 #elseif DEBUG
 /// A debug build (plain `swift build`) replays inputs without libFuzzer, e.g. a crash
