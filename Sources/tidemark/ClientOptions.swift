@@ -20,6 +20,13 @@ struct ClientOptions: ParsableArguments {
     func withClient<Result>(
         _ body: (TidemarkClient) async throws(TidemarkClientError) -> Result
     ) async throws -> Result {
+        try await Self.withClient(socketPath: socketPath, body)
+    }
+
+    /// The same for commands that take `--socket` without the rest of these options.
+    static func withClient<Result>(
+        socketPath: String, _ body: (TidemarkClient) async throws(TidemarkClientError) -> Result
+    ) async throws -> Result {
         do throws(TidemarkClientError) {
             let client = try await TidemarkClient.connect(socketPath: socketPath)
             do {

@@ -10,21 +10,11 @@ enum ActivityCoding {
     static func encode(_ state: ActivityCounters.State) -> [UInt8] {
         var tables = JSONObject()
         for (name, activity) in state.tables.sorted(by: { $0.key < $1.key }) {
-            tables[name] = .object([
-                "writes": JSONValue(activity.writes),
-                "wide_writes": JSONValue(activity.wideWrites),
-                "keys_touched": JSONValue(activity.keysTouched),
-                "distinct_keys_sketch": .array(activity.distinctKeys.setRegisters.map { [JSONValue(UInt64($0.index)), JSONValue(UInt64($0.value))] }),
-                "intents_opened": JSONValue(activity.intentsOpened),
-                "intents_committed": JSONValue(activity.intentsCommitted),
-                "intents_aborted": JSONValue(activity.intentsAborted),
-                "intents_expired": JSONValue(activity.intentsExpired),
-                "names_registered": JSONValue(activity.namesRegistered),
-                "names_invalidated": JSONValue(activity.namesInvalidated),
-                "checks": ActivityJSON.checks(activity.checks),
-                "first_write_at": activity.firstWriteAt.map { JSONValue($0) } ?? .null,
-                "last_write_at": activity.lastWriteAt.map { JSONValue($0) } ?? .null,
-            ])
+            // The counts as `stats` shows them, plus the sketch behind `distinct_keys`.
+            var object = ActivityJSON.counts(activity)
+            object["distinct_keys_sketch"] = .array(
+                activity.distinctKeys.setRegisters.map { [JSONValue(UInt64($0.index)), JSONValue(UInt64($0.value))] })
+            tables[name] = .object(object)
         }
         let document: JSONValue = .object([
             "version": .integer(version),

@@ -6,12 +6,18 @@ enum ActivityJSON {
     static func table(_ activity: TableActivity, now: Milliseconds, since: Milliseconds) -> JSONValue {
         let seconds = Double(now > since ? now - since : 0) / 1000
         let rate = seconds > 0 ? Double(activity.writes) / seconds : 0
-        return .object([
+        var object = counts(activity)
+        object["writes_per_second"] = .double((rate * 1000).rounded() / 1000)
+        object["distinct_keys"] = JSONValue(activity.distinctKeys.estimate)
+        return .object(object)
+    }
+
+    /// The plain counts, shared by `stats` and the persisted snapshot.
+    static func counts(_ activity: TableActivity) -> JSONObject {
+        [
             "writes": JSONValue(activity.writes),
-            "writes_per_second": .double((rate * 1000).rounded() / 1000),
             "wide_writes": JSONValue(activity.wideWrites),
             "keys_touched": JSONValue(activity.keysTouched),
-            "distinct_keys": JSONValue(activity.distinctKeys.estimate),
             "intents_opened": JSONValue(activity.intentsOpened),
             "intents_committed": JSONValue(activity.intentsCommitted),
             "intents_aborted": JSONValue(activity.intentsAborted),
@@ -21,7 +27,7 @@ enum ActivityJSON {
             "checks": checks(activity.checks),
             "first_write_at": activity.firstWriteAt.map { JSONValue($0) } ?? .null,
             "last_write_at": activity.lastWriteAt.map { JSONValue($0) } ?? .null,
-        ])
+        ]
     }
 
     static func checks(_ outcomes: CheckOutcomes) -> JSONValue {

@@ -47,19 +47,8 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let ago = try since.map(Arguments.duration)
         let socketPath = socket ?? DefaultPaths.socketPath()
-        let html: String
-        do throws(TidemarkClientError) {
-            let client = try await TidemarkClient.connect(socketPath: socketPath)
-            do {
-                html = try await Self.render(client, since: ago, source: socketPath, metrics: metrics)
-                await client.close()
-            } catch {
-                await client.close()
-                throw error
-            }
-        } catch {
-            Console.report(error)
-            throw ExitCode(2)
+        let html = try await ClientOptions.withClient(socketPath: socketPath) { client throws(TidemarkClientError) in
+            try await Self.render(client, since: ago, source: socketPath, metrics: metrics)
         }
         do throws(TidemarkClientError) {
             try ReportFile.save(html, to: out)
