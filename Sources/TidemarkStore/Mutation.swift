@@ -19,6 +19,16 @@ public enum Mutation: Hashable, Sendable {
 }
 
 /// A mutation and who asked for it.
+extension Mutation {
+    /// Work the server queues for itself rather than for a client's request.
+    public var isMaintenance: Bool {
+        switch self {
+        case .housekeeping, .saveActivity: true
+        default: false
+        }
+    }
+}
+
 public struct MutationRequest: Hashable, Sendable {
     public var mutation: Mutation
     public var peer: Peer

@@ -124,35 +124,42 @@ public final class GroupCommitWriter: Service, @unchecked Sendable {
     }
 
     private func writeLoop() {
-        while let batch = nextBatch() {
-            let requests = batch.map(\.request)
-            do {
-                let started = onBatchTimed == nil ? nil : NIODeadline.now()
-                let result = try store.apply(requests)
-                if let started, let onBatchTimed {
-                    onBatchTimed(batch.count, (NIODeadline.now() - started).nanoseconds)
-                }
-                withLock {
-                    applied.batches += 1
-                    applied.mutations += batch.count
-                }
-                // Watchers first: a connection that sees its write answered and then
-                // starts a watch must find that write already published.
-                if !result.records.isEmpty { onCommit(result.records) }
-                for (pending, outcome) in zip(batch, result.outcomes) {
-                    pending.promise.completeWith(outcome.mapError { $0 as any Error })
-                }
-            } catch {
-                logger.error("write batch failed", metadata: ["error": "\(error)", "mutations": "\(batch.count)"])
-                for pending in batch { pending.promise.fail(error) }
-            }
-        }
+        while let batch = nextBatch() { commit(batch) }
         let continuation = withLock {
             state = .stopped
             defer { finished = nil }
             return finished
         }
         continuation?.resume()
+    }
+
+    /// One transaction for the whole batch. When it does not fit in the map, each request
+    /// is tried alone, in order: a small one (a `compact` that would free space) must not
+    /// fail because a large one happened to share its transaction.
+    private func commit(_ batch: [Pending]) {
+        let requests = batch.map(\.request)
+        do {
+            let started = onBatchTimed == nil ? nil : NIODeadline.now()
+            let result = try store.apply(requests)
+            if let started, let onBatchTimed {
+                onBatchTimed(batch.count, (NIODeadline.now() - started).nanoseconds)
+            }
+            withLock {
+                applied.batches += 1
+                applied.mutations += batch.count { !$0.request.mutation.isMaintenance }
+            }
+            // Watchers first: a connection that sees its write answered and then
+            // starts a watch must find that write already published.
+            if !result.records.isEmpty { onCommit(result.records) }
+            for (pending, outcome) in zip(batch, result.outcomes) {
+                pending.promise.completeWith(outcome.mapError { $0 as any Error })
+            }
+        } catch where error.code == .storageFull && batch.count > 1 {
+            for pending in batch { commit([pending]) }
+        } catch {
+            logger.error("write batch failed", metadata: ["error": "\(error)", "mutations": "\(batch.count)"])
+            for pending in batch { pending.promise.fail(error) }
+        }
     }
 
     /// Waits for work; nil once draining has emptied the queue.

@@ -98,7 +98,10 @@ import TidemarkTestSupport
         table = try await stats(directory.socketPath)["per_table"]?["t"]
         #expect(table?["writes"] == 6)
         #expect(table?["wide_writes"] == 1)
-        #expect(table?["checks"]?["changed"] == 1, "the check before the crash was never saved")
+        // The check after the restart was saved at shutdown; the one before the crash only
+        // if a periodic save (every 5 s) happened to come first.
+        let changed = table?["checks"]?["changed"]?.uint64Value ?? 0
+        #expect((1...2).contains(changed), "\(changed) checks counted")
         #expect(await server.terminate() == 0)
     }
 }
