@@ -36,11 +36,24 @@ final class ActivityCounters: Sendable {
 
     static func count(_ committed: CommittedRecord, into state: inout State) {
         // A record naming a table twice still counts once for it.
-        var seen: Set<String> = []
-        for change in committed.record.changes where seen.insert(change.table).inserted {
+        forEachDistinctTable(committed.record.changes, \.table) { change in
             state.tables[trackedName(change.table, in: state), default: TableActivity()].count(committed, change: change)
         }
         state.coveredLSN = max(state.coveredLSN, committed.record.lsn)
+    }
+
+    /// Calls `body` for the first item of each table, in order. This runs for every
+    /// `check`, so the usual handful of items is deduplicated without allocating a set.
+    static func forEachDistinctTable<Item>(_ items: [Item], _ table: (Item) -> String, _ body: (Item) -> Void) {
+        guard items.count > 16 else {
+            for (index, item) in items.enumerated() {
+                let name = table(item)
+                if !items[..<index].contains(where: { table($0) == name }) { body(item) }
+            }
+            return
+        }
+        var seen: Set<String> = []
+        for item in items where seen.insert(table(item)).inserted { body(item) }
     }
 
     static func trackedName(_ table: String, in state: State) -> String {
@@ -53,8 +66,7 @@ final class ActivityCounters: Sendable {
             for (query, result) in zip(queries, results) {
                 state.checks.count(result.reason)
                 guard case .stamp(_, let deps) = query else { continue }
-                var seen: Set<String> = []
-                for dep in deps where seen.insert(dep.table).inserted {
+                Self.forEachDistinctTable(deps, \.table) { dep in
                     state.tables[Self.trackedName(dep.table, in: state), default: TableActivity()].checks.count(result.reason)
                 }
             }
