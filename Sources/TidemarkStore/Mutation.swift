@@ -27,6 +27,15 @@ extension Mutation {
         default: false
         }
     }
+
+    /// Whether it may use the pages kept free for when the map is full: what frees space
+    /// (compaction, purging expired names) and the server's own bookkeeping.
+    public var mayUseReserve: Bool {
+        switch self {
+        case .compact, .housekeeping, .saveActivity: true
+        default: false
+        }
+    }
 }
 
 public struct MutationRequest: Hashable, Sendable {

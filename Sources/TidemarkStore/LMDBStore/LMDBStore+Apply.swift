@@ -28,6 +28,11 @@ extension LMDBStore {
     public func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch {
         let now = clock()
         var freedPages = false
+        if batch.contains(where: { !$0.mutation.mayUseReserve }),
+            !(try guarded("cannot read the free space") { try leavesReserve() })
+        {
+            throw StoreError(.storageFull, "the data file is at its size limit (the rest is kept for compaction); nothing was written")
+        }
         let applied = try guarded("cannot write") {
             try environment.write { transaction in
                 let startLSN = try currentLSN(in: transaction)
