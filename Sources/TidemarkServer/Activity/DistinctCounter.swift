@@ -17,11 +17,6 @@ struct DistinctCounter: Sendable {
 
     init() {}
 
-    init?(registers: [UInt8]) {
-        guard registers.count == Self.registerCount else { return nil }
-        storage = .dense(registers)
-    }
-
     /// The registers that are set, by index: small for tables with few keys, so that is
     /// what gets persisted.
     var setRegisters: [(index: Int, value: UInt8)] {
