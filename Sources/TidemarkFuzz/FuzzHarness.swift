@@ -102,7 +102,7 @@ final class FuzzHarness: Sendable {
         let before = snapshot()
         let groups = frame(bytes)
         InvariantCheck.framing(groups.flatMap { $0 }, of: bytes, maxLineBytes: Self.limits.maxLineBytes)
-        let output = serve(groups)
+        let output = serve(bytes)
         let answers = InvariantCheck.answers(output, to: groups.flatMap { $0 }, limits: Self.limits)
         let after = snapshot()
         InvariantCheck.state(before: before, after: after, answers: answers)
@@ -144,13 +144,17 @@ final class FuzzHarness: Sendable {
         return output
     }
 
+    private static func chunkSize(of bytes: [UInt8]) -> Int {
+        let chunkSizes = [Int.max, 1, 7, 100]
+        let chunk = chunkSizes[bytes.count % chunkSizes.count]
+        return chunk == 1 && bytes.count > 512 ? 13 : chunk
+    }
+
     /// Splits the bytes into groups of frames with the server's own decoder, delivering
     /// them in chunks (whole, or 1, 7 or 100 bytes at a time, picked by the length) and
     /// then half-closing, as a client ending its input would.
     private func frame(_ bytes: [UInt8]) -> [[InboundFrame]] {
-        let chunkSizes = [Int.max, 1, 7, 100]
-        var chunk = chunkSizes[bytes.count % chunkSizes.count]
-        if chunk == 1 && bytes.count > 512 { chunk = 13 }
+        let chunk = Self.chunkSize(of: bytes)
         let channel = EmbeddedChannel(
             handler: ByteToMessageHandler(LineFrameDecoder(maxLineBytes: Self.limits.maxLineBytes)))
         var groups: [[InboundFrame]] = []
@@ -174,39 +178,67 @@ final class FuzzHarness: Sendable {
         return groups
     }
 
-    /// Runs the real connection handler over the frames and returns everything it wrote.
-    private func serve(_ groups: [[InboundFrame]]) -> ByteBuffer {
-        let (inbound, source) = NIOAsyncChannelInboundStream<[InboundFrame]>.makeTestingStream()
-        let (outbound, sink) = NIOAsyncChannelOutboundWriter<ByteBuffer>.makeTestingWriter()
-        for group in groups { source.yield(group) }
-        source.finish()
-        let handler = ConnectionHandler(
-            dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown, eventLoop: eventLoop,
-            limits: Self.limits)
-        let result = Mutex<Result<ByteBuffer, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        // Bridges libFuzzer's synchronous callback to the async handler; the task ends
-        // before this returns.
+    /// Serves the bytes on one end of a socket pair exactly as the server serves a
+    /// connection (the real framing, connection handler and connection task), writing them
+    /// in the input's chunk size and then half-closing; returns everything it answered.
+    private func serve(_ bytes: [UInt8]) -> ByteBuffer {
+        var descriptors: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &descriptors) == 0 else {
+            InvariantCheck.violated("socketpair failed: errno \(errno)")
+        }
+        let (served, client) = (descriptors[0], descriptors[1])
+        let (dispatcher, hub, grant, shutdown) = (self.dispatcher, self.hub, self.grant, self.shutdown)
+        let finished = DispatchSemaphore(value: 0)
+        let failure = Mutex<(any Error)?>(nil)
+        // Bridges libFuzzer's synchronous callback to the connection's task; the task ends
+        // (the handler has answered everything and the channel is closed) before this
+        // returns.
         Task.detached {
-            let outcome: Result<ByteBuffer, any Error>
             do {
-                try await handler.run(inbound: inbound, outbound: outbound)
-                outbound.finish()
-                var output = ByteBuffer()
-                for await chunk in sink { output.writeImmutableBuffer(chunk) }
-                outcome = .success(output)
+                let (channel, watchStarts) = try await ClientBootstrap(group: self.eventLoop)
+                    .channelOption(.allowRemoteHalfClosure, value: true)
+                    .withConnectedSocket(served) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let watchStarts = try ConnectionHandler.install(
+                                on: channel, dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown,
+                                limits: Self.limits)
+                            return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), watchStarts)
+                        }
+                    }
+                try await ConnectionHandler.runWatches(watchStarts, of: channel, dispatcher: dispatcher, hub: hub)
             } catch {
-                outcome = .failure(error)
+                failure.withLock { $0 = error }
             }
-            result.withLock { $0 = outcome }
-            done.signal()
+            finished.signal()
         }
-        done.wait()
-        switch result.withLock({ $0 }) {
-        case .success(let output)?: return output
-        case .failure(let error)?: InvariantCheck.violated("the connection handler threw \(error)")
-        case nil: InvariantCheck.violated("the connection handler gave no result")
+        let chunk = Self.chunkSize(of: bytes)
+        // Written from another thread: the answers may fill the socket's buffer before the
+        // input is all written, and reading them here keeps both moving.
+        DispatchQueue.global().async {
+            bytes.withUnsafeBytes { raw in
+                var start = 0
+                while start < raw.count {
+                    let end = min(start + chunk, raw.count)
+                    let written = write(client, raw.baseAddress! + start, end - start)
+                    guard written > 0 else { break }
+                    start += written
+                }
+            }
+            Glibc.shutdown(client, Int32(SHUT_WR))
         }
+        var output = ByteBuffer()
+        var scratch = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = scratch.withUnsafeMutableBytes { read(client, $0.baseAddress!, $0.count) }
+            if count <= 0 { break }
+            output.writeBytes(scratch[0..<count])
+        }
+        finished.wait()
+        close(client)
+        if let error = failure.withLock({ $0 }) {
+            InvariantCheck.violated("the connection failed: \(error)")
+        }
+        return output
     }
 
     /// For runs that end normally; libFuzzer's own exits leave it to `make fuzz`.

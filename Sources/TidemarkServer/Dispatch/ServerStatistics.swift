@@ -12,13 +12,20 @@ public final class ServerStatistics: Sendable {
         self.startedAt = startedAt
     }
 
-    func connectionOpened() {
-        openConnections.add(1, ordering: .relaxed)
-        acceptedConnections.add(1, ordering: .relaxed)
-    }
-
-    func connectionRefused() {
+    /// Counts a new connection in, unless `limit` are open already (then it counts it
+    /// refused).
+    func admitConnection(limit: Int) -> Bool {
+        var open = openConnections.load(ordering: .relaxed)
+        while open < limit {
+            let (exchanged, found) = openConnections.compareExchange(expected: open, desired: open + 1, ordering: .relaxed)
+            if exchanged {
+                acceptedConnections.add(1, ordering: .relaxed)
+                return true
+            }
+            open = found
+        }
         refusedConnections.add(1, ordering: .relaxed)
+        return false
     }
 
     func connectionClosed() {

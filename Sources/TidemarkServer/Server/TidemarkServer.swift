@@ -28,34 +28,36 @@ public final class TidemarkServer: Service {
     }
 
     private struct Accepted: Sendable {
-        var channel: NIOAsyncChannel<[InboundFrame], ByteBuffer>
-        /// Nil when the peer vanished before its credentials could be read.
-        var peer: Peer?
+        enum Admission: Sendable {
+            case served
+            /// Over `maxConnections`.
+            case refused
+            /// The peer vanished before its credentials could be read.
+            case vanished
+        }
+
+        var channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        var admission: Admission
+        var pid: Int32
+        var watchStarts: AsyncStream<WatchStart>
     }
 
     public func run() async throws {
         let path = configuration.socketPath
         try SocketFile.prepare(path)
-        let maxLineBytes = configuration.limits.maxLineBytes
+        let shutdown = ShutdownFlag()
         let listener: NIOAsyncChannel<Accepted, Never>
         do {
             listener = try await ServerBootstrap(group: eventLoopGroup)
                 .serverChannelOption(.backlog, value: configuration.backlog)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path) { channel in
-                    // The handlers go in first and synchronously, before any read can
-                    // arrive. A wrapped channel must then always reach `serve`, which
-                    // finishes it, so a failure to read the credentials only marks it.
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes)))
-                        return try NIOAsyncChannel<[InboundFrame], ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }.flatMap { asyncChannel in
-                        channel.peerCredentials()
-                            .map { Optional($0) }
-                            .recover { _ in nil }
-                            .map { Accepted(channel: asyncChannel, peer: $0) }
-                    }
+                    // Registration waits for this future, so the handlers are in place
+                    // before the first read.
+                    channel.peerCredentials()
+                        .map { Optional($0) }
+                        .recover { _ in nil }
+                        .flatMapThrowing { peer in try self.prepare(channel, peer: peer, shutdown: shutdown) }
                 }
         } catch {
             throw ServerError(.bind, "cannot listen on \(path)", cause: error)
@@ -67,21 +69,20 @@ public final class TidemarkServer: Service {
         onListening()
 
         let statistics = dispatcher.statistics
-        let shutdown = ShutdownFlag()
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await listener.executeThenClose { connections in
                     for try await accepted in connections {
-                        // Counted here, not in the child, so the limit is exact.
-                        guard statistics.connections < configuration.maxConnections else {
-                            statistics.connectionRefused()
-                            group.addTask { await self.refuse(accepted) }
-                            continue
-                        }
-                        statistics.connectionOpened()
                         group.addTask {
-                            defer { statistics.connectionClosed() }
-                            await self.serve(accepted, shutdown: shutdown)
+                            switch accepted.admission {
+                            case .served:
+                                defer { statistics.connectionClosed() }
+                                await self.serve(accepted, shutdown: shutdown)
+                            case .refused:
+                                await self.refuse(accepted)
+                            case .vanished:
+                                try? await accepted.channel.executeThenClose { _, _ in }
+                            }
                         }
                     }
                 }
@@ -92,22 +93,37 @@ public final class TidemarkServer: Service {
         logger.info("stopped listening", metadata: ["socket": "\(path)"])
     }
 
+    /// Sets up a new connection, on its event loop: a `ConnectionHandler` serves it from
+    /// the first read, unless it is refused.
+    private func prepare(_ channel: any Channel, peer: Peer?, shutdown: ShutdownFlag) throws -> Accepted {
+        var watchStarts = AsyncStream<WatchStart>.makeStream().stream
+        let admission: Accepted.Admission
+        if let peer {
+            // Counted here, as the connection arrives, so the limit is exact.
+            if dispatcher.statistics.admitConnection(limit: configuration.maxConnections) {
+                let grant = configuration.access.grant(for: PeerIdentity(peer: peer, policy: configuration.access))
+                watchStarts = try ConnectionHandler.install(
+                    on: channel, dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown,
+                    limits: configuration.limits)
+                admission = .served
+            } else {
+                admission = .refused
+            }
+        } else {
+            admission = .vanished
+        }
+        let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        return Accepted(channel: asyncChannel, admission: admission, pid: peer?.pid ?? 0, watchStarts: watchStarts)
+    }
+
+    /// The connection's task, ended early by graceful shutdown.
     private func serve(_ accepted: Accepted, shutdown: ShutdownFlag) async {
         let channel = accepted.channel.channel
-        guard let peer = accepted.peer else {
-            try? await accepted.channel.executeThenClose { _, _ in }
-            return
-        }
-        let grant = configuration.access.grant(for: PeerIdentity(peer: peer, policy: configuration.access))
-        let handler = ConnectionHandler(
-            dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown, eventLoop: channel.eventLoop,
-            limits: configuration.limits)
         let grace = configuration.shutdownGrace
         do {
             try await withGracefulShutdownHandler {
-                try await accepted.channel.executeThenClose { inbound, outbound in
-                    try await handler.run(inbound: inbound, outbound: outbound)
-                }
+                try await ConnectionHandler.runWatches(
+                    accepted.watchStarts, of: accepted.channel, dispatcher: dispatcher, hub: hub)
             } onGracefulShutdown: {
                 // Requests arriving during the grace period are answered -32006, so their
                 // senders know they were not applied; then reading stops, and what was
@@ -116,7 +132,7 @@ public final class TidemarkServer: Service {
                 channel.eventLoop.scheduleTask(in: grace) { channel.close(mode: .input, promise: nil) }
             }
         } catch {
-            logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(peer.pid)"])
+            logger.debug("connection ended", metadata: ["error": "\(error)", "pid": "\(accepted.pid)"])
         }
     }
 
@@ -130,6 +146,6 @@ public final class TidemarkServer: Service {
             RPCResponse(id: .null, result: .failure(error)).write(into: &buffer)
             try await outbound.write(buffer)
         }
-        logger.notice("connection refused", metadata: ["limit": "\(limit)", "pid": "\(accepted.peer?.pid ?? 0)"])
+        logger.notice("connection refused", metadata: ["limit": "\(limit)", "pid": "\(accepted.pid)"])
     }
 }
