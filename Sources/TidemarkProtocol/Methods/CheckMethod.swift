@@ -22,7 +22,7 @@ public enum CheckMethod {
                 var queries: [CheckQuery] = []
                 queries.reserveCapacity(values.count)
                 for (index, value) in values.enumerated() {
-                    var entry = try ParamsReader(value, path: "entries[\(index)]")
+                    var entry = try ParamsReader(value, path: "entries", index: index)
                     queries.append(try Self.query(&entry, limits: limits))
                 }
                 self = .entries(queries)

@@ -55,8 +55,8 @@ public enum LogMethod {
 enum TablesField {
     static func read(_ reader: inout ParamsReader, limits: ProtocolLimits) throws(RPCError) -> [String]? {
         guard let values = try reader.optionalArray("tables", max: limits.maxTables) else { return nil }
-        return try ParamsReader.elements(values, "tables") { (value, path) throws(RPCError) in
-            try ParamsReader.name(value, path, max: limits.maxTableBytes)
+        return try ParamsReader.elements(values) { (value, index) throws(RPCError) in
+            try ParamsReader.name(value, ParamsReader.path("tables", index), max: limits.maxTableBytes)
         }
     }
 }

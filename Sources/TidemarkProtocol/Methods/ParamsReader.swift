@@ -3,25 +3,39 @@ import TidemarkStore
 /// Reads a method's `params` object field by field, so that every error names the exact
 /// field at fault (`changes[2].keys[0]`), and refuses fields it does not know: a typo
 /// such as `dep` for `deps` must not silently turn into "no dependencies, valid".
+///
+/// Field paths are spelled out only for an error: building them for every field of every
+/// request cost more than reading the fields.
 struct ParamsReader {
     private let object: JSONObject
     private let path: String
-    private var consumed: Set<String> = []
+    /// The object's position in the array `path` names, if it is an element.
+    private let index: Int?
+    /// Bit i: member i was asked for (members past 64 in `consumedBeyond`).
+    private var consumed: UInt64 = 0
+    private var consumedBeyond: [Int] = []
 
-    init(_ params: JSONValue?, path: String = "") throws(RPCError) {
+    init(_ params: JSONValue?, path: String = "", index: Int? = nil) throws(RPCError) {
         switch params {
         // Null means "no params" only for the whole `params`; a null array element
         // (`changes: [null]`) is a value of the wrong type, named as such.
         case nil: object = JSONObject()
         case .null? where path.isEmpty: object = JSONObject()
         case .object(let object)?: self.object = object
-        default: throw RPCError.invalidParams(path.isEmpty ? "params" : path, "must be an object")
+        default: throw RPCError.invalidParams(Self.path(path, index).isEmpty ? "params" : Self.path(path, index), "must be an object")
         }
         self.path = path
+        self.index = index
+    }
+
+    static func path(_ path: String, _ index: Int?) -> String {
+        guard let index else { return path }
+        return "\(path)[\(index)]"
     }
 
     func fieldPath(_ key: String) -> String {
-        path.isEmpty ? key : "\(path).\(key)"
+        let path = Self.path(path, index)
+        return path.isEmpty ? key : "\(path).\(key)"
     }
 
     func has(_ key: String) -> Bool {
@@ -29,9 +43,20 @@ struct ParamsReader {
     }
 
     mutating func optional(_ key: String) -> JSONValue? {
-        consumed.insert(key)
-        guard let value = object[key], !value.isNull else { return nil }
+        guard let position = object.index(forKey: key) else { return nil }
+        if position < 64 {
+            consumed |= 1 << position
+        } else {
+            consumedBeyond.append(position)
+        }
+        let value = object.members[position].value
+        // Not `value.isNull ? nil : value`: JSONValue is itself ExpressibleByNilLiteral.
+        guard !value.isNull else { return .none }
         return value
+    }
+
+    private func wasConsumed(_ position: Int) -> Bool {
+        position < 64 ? consumed & (1 << position) != 0 : consumedBeyond.contains(position)
     }
 
     mutating func required(_ key: String) throws(RPCError) -> JSONValue {
@@ -41,8 +66,8 @@ struct ParamsReader {
 
     /// Call last: fails on any field no reader asked for.
     func finish() throws(RPCError) {
-        for key in object.keys where !consumed.contains(key) {
-            throw RPCError.invalidParams(fieldPath(key), "is not a known field")
+        for (position, member) in object.members.enumerated() where !wasConsumed(position) {
+            throw RPCError.invalidParams(fieldPath(member.key), "is not a known field")
         }
     }
 
@@ -72,45 +97,46 @@ struct ParamsReader {
         try optional(key).map { (value) throws(RPCError) in try Self.array(value, fieldPath(key), max: max) }
     }
 
-    static func string(_ value: JSONValue, _ field: String) throws(RPCError) -> String {
-        guard let string = value.stringValue else { throw RPCError.invalidParams(field, "must be a string") }
+    static func string(_ value: JSONValue, _ field: @autoclosure () -> String) throws(RPCError) -> String {
+        guard let string = value.stringValue else { throw RPCError.invalidParams(field(), "must be a string") }
         return string
     }
 
-    static func unsigned(_ value: JSONValue, _ field: String) throws(RPCError) -> UInt64 {
+    static func unsigned(_ value: JSONValue, _ field: @autoclosure () -> String) throws(RPCError) -> UInt64 {
         guard let number = value.uint64Value else {
-            throw RPCError.invalidParams(field, "must be a non-negative integer")
+            throw RPCError.invalidParams(field(), "must be a non-negative integer")
         }
         return number
     }
 
-    static func array(_ value: JSONValue, _ field: String, max: Int) throws(RPCError) -> [JSONValue] {
-        guard let array = value.arrayValue else { throw RPCError.invalidParams(field, "must be an array") }
+    static func array(_ value: JSONValue, _ field: @autoclosure () -> String, max: Int) throws(RPCError) -> [JSONValue] {
+        guard let array = value.arrayValue else { throw RPCError.invalidParams(field(), "must be an array") }
         guard array.count <= max else {
-            throw RPCError.invalidParams(field, "has \(array.count) elements, more than the limit of \(max)")
+            throw RPCError.invalidParams(field(), "has \(array.count) elements, more than the limit of \(max)")
         }
         return array
     }
 
-    /// Decodes each element of an array field, naming its position (`deps[3]`) in errors.
+    /// Decodes each element of an array field; `decode` gets the element's index, to name
+    /// it (`deps[3]`) in errors.
     static func elements<Element>(
-        _ values: [JSONValue], _ field: String, _ decode: (JSONValue, String) throws(RPCError) -> Element
+        _ values: [JSONValue], _ decode: (JSONValue, Int) throws(RPCError) -> Element
     ) throws(RPCError) -> [Element] {
         var elements: [Element] = []
         elements.reserveCapacity(values.count)
         for (index, value) in values.enumerated() {
-            elements.append(try decode(value, "\(field)[\(index)]"))
+            elements.append(try decode(value, index))
         }
         return elements
     }
 
     /// A table, key or name: a non-empty string of at most `max` UTF-8 bytes.
-    static func name(_ value: JSONValue, _ field: String, max: Int) throws(RPCError) -> String {
-        let string = try Self.string(value, field)
-        guard !string.isEmpty else { throw RPCError.invalidParams(field, "must not be empty") }
+    static func name(_ value: JSONValue, _ field: @autoclosure () -> String, max: Int) throws(RPCError) -> String {
+        let string = try Self.string(value, field())
+        guard !string.isEmpty else { throw RPCError.invalidParams(field(), "must not be empty") }
         let count = string.utf8.count
         guard count <= max else {
-            throw RPCError.invalidParams(field, "is \(count) bytes, more than the limit of \(max)")
+            throw RPCError.invalidParams(field(), "is \(count) bytes, more than the limit of \(max)")
         }
         return string
     }

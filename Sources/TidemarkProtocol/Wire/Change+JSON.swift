@@ -2,12 +2,12 @@ import TidemarkStore
 
 extension Change {
     /// `{table, keys?}`; an absent, null or empty `keys` is a wide change.
-    init(json: JSONValue, field: String, limits: ProtocolLimits) throws(RPCError) {
-        var reader = try ParamsReader(json, path: field)
+    init(json: JSONValue, field: String, index: Int? = nil, limits: ProtocolLimits) throws(RPCError) {
+        var reader = try ParamsReader(json, path: field, index: index)
         let table = try ParamsReader.name(try reader.required("table"), reader.fieldPath("table"), max: limits.maxTableBytes)
         let keys = try reader.optionalArray("keys", max: limits.maxKeysPerChange)
-        let names = try ParamsReader.elements(keys ?? [], reader.fieldPath("keys")) { (key, path) throws(RPCError) in
-            try ParamsReader.name(key, path, max: limits.maxKeyBytes)
+        let names = try ParamsReader.elements(keys ?? []) { (key, index) throws(RPCError) in
+            try ParamsReader.name(key, ParamsReader.path(reader.fieldPath("keys"), index), max: limits.maxKeyBytes)
         }
         try reader.finish()
         self.init(table: table, keys: names)
@@ -21,8 +21,8 @@ extension Change {
 
     static func list(_ values: [JSONValue], field: String, limits: ProtocolLimits) throws(RPCError) -> [Change] {
         guard !values.isEmpty else { throw RPCError.invalidParams(field, "must name at least one change") }
-        return try ParamsReader.elements(values, field) { (value, path) throws(RPCError) in
-            try Change(json: value, field: path, limits: limits)
+        return try ParamsReader.elements(values) { (value, index) throws(RPCError) in
+            try Change(json: value, field: field, index: index, limits: limits)
         }
     }
 

@@ -2,8 +2,8 @@ import TidemarkStore
 
 extension Dep {
     /// `{table, key?}`.
-    init(json: JSONValue, field: String, limits: ProtocolLimits) throws(RPCError) {
-        var reader = try ParamsReader(json, path: field)
+    init(json: JSONValue, field: String, index: Int? = nil, limits: ProtocolLimits) throws(RPCError) {
+        var reader = try ParamsReader(json, path: field, index: index)
         let table = try ParamsReader.name(try reader.required("table"), reader.fieldPath("table"), max: limits.maxTableBytes)
         let key = try reader.optional("key").map { (value) throws(RPCError) in
             try ParamsReader.name(value, reader.fieldPath("key"), max: limits.maxKeyBytes)
@@ -19,8 +19,8 @@ extension Dep {
     }
 
     static func list(_ values: [JSONValue], field: String, limits: ProtocolLimits) throws(RPCError) -> [Dep] {
-        try ParamsReader.elements(values, field) { (value, path) throws(RPCError) in
-            try Dep(json: value, field: path, limits: limits)
+        try ParamsReader.elements(values) { (value, index) throws(RPCError) in
+            try Dep(json: value, field: field, index: index, limits: limits)
         }
     }
 
