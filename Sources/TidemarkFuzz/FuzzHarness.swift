@@ -102,6 +102,7 @@ final class FuzzHarness: Sendable {
         let before = snapshot()
         let groups = frame(bytes)
         InvariantCheck.framing(groups.flatMap { $0 }, of: bytes, maxLineBytes: Self.limits.maxLineBytes)
+        InvariantCheck.compactDecoding(groups.flatMap { $0 }, limits: Self.limits)
         let output = serve(bytes)
         let answers = InvariantCheck.answers(output, to: groups.flatMap { $0 }, limits: Self.limits)
         let after = snapshot()

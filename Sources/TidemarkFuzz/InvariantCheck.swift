@@ -50,6 +50,21 @@ enum InvariantCheck {
 
     // MARK: Framing
 
+    /// Whatever the compact `check` decoder accepts, the general way (JSON tree, envelope,
+    /// `CheckMethod.Params`) must read identically: the server answers it without the
+    /// general way ever seeing it.
+    static func compactDecoding(_ frames: [InboundFrame], limits: ProtocolLimits) {
+        for case .line(let line) in frames {
+            guard let decoded = CompactCheckDecoder.decode(line, limits: limits) else { continue }
+            let inbound = RPCInbound.decode(line, maxBatch: limits.maxBatch, maxDepth: limits.maxDepth)
+            guard case .single(.success(let request)) = inbound, request.method == "check", request.id == decoded.id,
+                  let params = try? CheckMethod.Params(json: request.params, limits: limits), params == decoded.params
+            else {
+                violated("the compact check decoder read \(decoded) from a line the general way reads as \(inbound)")
+            }
+        }
+    }
+
     /// Lines are the bytes between `\n`s (a final unterminated one included), a trailing
     /// `\r` stripped; one longer than the limit (counting the `\r`) is reported once.
     static func framing(_ frames: [InboundFrame], of bytes: [UInt8], maxLineBytes: Int) {

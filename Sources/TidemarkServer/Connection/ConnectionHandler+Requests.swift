@@ -10,6 +10,12 @@ extension ConnectionHandler {
         case .oversized:
             return PendingAnswer(id: .null, result: .failure(.lineTooLong))
         case .line(let line):
+            if let check = CompactCheckDecoder.decode(line, limits: limits) {
+                let answer = PendingAnswer(id: check.id)
+                let request = RPCRequest(id: check.id, method: RPCMethod.check.rawValue)
+                enqueue(Work(request: request, method: .check, answer: answer, check: check.params))
+                return answer
+            }
             switch RPCInbound.decode(line, maxBatch: limits.maxBatch, maxDepth: limits.maxDepth) {
             case .malformed(let error):
                 return PendingAnswer(id: .null, result: .failure(error))
@@ -53,6 +59,9 @@ extension ConnectionHandler {
 
     func respond(to work: Work, eventLoop: any EventLoop) -> DispatchStep {
         let request = work.request
+        if let check = work.check {
+            return .done(dispatcher.check(check))
+        }
         switch work.method {
         case .watch:
             return .done(Result { () throws(RPCError) in try watch(request.params, answer: work.answer) })

@@ -47,6 +47,9 @@ final class ConnectionHandler: ChannelDuplexHandler {
         let request: RPCRequest
         let method: RPCMethod
         let answer: PendingAnswer
+        /// The params of a `check` decoded straight from its bytes, when it had the usual
+        /// shape (`request.params` is then nil).
+        var check: CheckMethod.Params? = nil
     }
 
     private var state = State.open

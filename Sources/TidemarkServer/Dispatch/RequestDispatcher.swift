@@ -60,10 +60,7 @@ final class RequestDispatcher: Sendable {
             let params = try StampMethod.Params(json: params, limits: limits)
             return StampMethod.json(try store.stamp(params.deps))
         case .check:
-            let params = try CheckMethod.Params(json: params, limits: limits)
-            let results = try store.check(params.queries)
-            activity.countChecks(params.queries, results)
-            return CheckMethod.json(results, for: params)
+            return try check(try CheckMethod.Params(json: params, limits: limits))
         case .log:
             let params = try LogMethod.Params(json: params, limits: limits)
             return LogMethod.json(try store.log(params.query(limits: limits)))
@@ -75,6 +72,21 @@ final class RequestDispatcher: Sendable {
             // reaches here, and if one ever did it must not take the server down.
             throw RPCError.internalError("\(method.rawValue) was routed as a read")
         }
+    }
+
+    /// A `check` whose params the connection already decoded (`CompactCheckDecoder`).
+    func check(_ params: CheckMethod.Params) -> Result<JSONValue, RPCError> {
+        do {
+            return .success(try check(params))
+        } catch {
+            return .failure(RPCError(serverError: error))
+        }
+    }
+
+    private func check(_ params: CheckMethod.Params) throws -> JSONValue {
+        let results = try store.check(params.queries)
+        activity.countChecks(params.queries, results)
+        return CheckMethod.json(results, for: params)
     }
 
     private func mutate(
