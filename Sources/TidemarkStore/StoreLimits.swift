@@ -8,44 +8,46 @@ public struct StoreLimits: Hashable, Sendable {
     public init() {}
 
     /// Checks a table or key name; `field` names it in the error.
-    func validate(table: String, field: String) throws(StoreError) {
-        try Self.validate(table, max: maxTableBytes, what: "table", field: field)
+    func validate(table: String, field: @autoclosure () -> String) throws(StoreError) {
+        try Self.validate(table, max: maxTableBytes, what: "table", field: field())
     }
 
-    func validate(key: String, field: String) throws(StoreError) {
-        try Self.validate(key, max: maxKeyBytes, what: "key", field: field)
+    func validate(key: String, field: @autoclosure () -> String) throws(StoreError) {
+        try Self.validate(key, max: maxKeyBytes, what: "key", field: field())
     }
 
-    func validate(name: String, field: String) throws(StoreError) {
-        try Self.validate(name, max: maxNameBytes, what: "name", field: field)
+    func validate(name: String, field: @autoclosure () -> String) throws(StoreError) {
+        try Self.validate(name, max: maxNameBytes, what: "name", field: field())
     }
 
-    func validate(_ changes: [Change], field: String) throws(StoreError) {
+    func validate(_ changes: [Change], field: @autoclosure () -> String) throws(StoreError) {
         guard !changes.isEmpty else {
-            throw StoreError(.invalidArgument, "\(field) must name at least one change", field: field)
+            throw StoreError(.invalidArgument, "\(field()) must name at least one change", field: field())
         }
         for (index, change) in changes.enumerated() {
-            try validate(table: change.table, field: "\(field)[\(index)].table")
+            try validate(table: change.table, field: "\(field())[\(index)].table")
             for (keyIndex, key) in (change.keys ?? []).enumerated() {
-                try validate(key: key, field: "\(field)[\(index)].keys[\(keyIndex)]")
+                try validate(key: key, field: "\(field())[\(index)].keys[\(keyIndex)]")
             }
         }
     }
 
-    func validate(_ deps: [Dep], field: String) throws(StoreError) {
+    func validate(_ deps: [Dep], field: @autoclosure () -> String) throws(StoreError) {
         for (index, dep) in deps.enumerated() {
-            try validate(table: dep.table, field: "\(field)[\(index)].table")
-            if let key = dep.key { try validate(key: key, field: "\(field)[\(index)].key") }
+            try validate(table: dep.table, field: "\(field())[\(index)].table")
+            if let key = dep.key { try validate(key: key, field: "\(field())[\(index)].key") }
         }
     }
 
-    private static func validate(_ text: String, max: Int, what: String, field: String) throws(StoreError) {
+    /// `field` is spelled out only for an error: building it for every dep of every check
+    /// cost more than the check.
+    private static func validate(_ text: String, max: Int, what: String, field: @autoclosure () -> String) throws(StoreError) {
         let count = text.utf8.count
         guard count > 0 else {
-            throw StoreError(.invalidArgument, "\(what) must not be empty", field: field)
+            throw StoreError(.invalidArgument, "\(what) must not be empty", field: field())
         }
         guard count <= max else {
-            throw StoreError(.invalidArgument, "\(what) is \(count) bytes, more than the limit of \(max)", field: field)
+            throw StoreError(.invalidArgument, "\(what) is \(count) bytes, more than the limit of \(max)", field: field())
         }
     }
 }

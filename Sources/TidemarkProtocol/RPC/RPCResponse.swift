@@ -21,8 +21,19 @@ public struct RPCResponse: Hashable, Sendable {
 
     /// Appends the response as one line.
     public func write(into buffer: inout ByteBuffer) {
-        JSONWriter.write(json, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        // The bytes `json` would serialize to, without building the envelope object for
+        // every answer.
+        buffer.writeStaticString(#"{"jsonrpc":"2.0","id":"#)
+        JSONWriter.write(id.json, into: &buffer)
+        switch result {
+        case .success(let value):
+            buffer.writeStaticString(#","result":"#)
+            JSONWriter.write(value, into: &buffer)
+        case .failure(let error):
+            buffer.writeStaticString(#","error":"#)
+            JSONWriter.write(error.json, into: &buffer)
+        }
+        buffer.writeStaticString("}\n")
     }
 
     /// Reads a response object (for clients).

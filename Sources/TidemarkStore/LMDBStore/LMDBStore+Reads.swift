@@ -26,10 +26,10 @@ extension LMDBStore {
 
     public func check(_ queries: [CheckQuery]) throws(StoreError) -> [Validity] {
         for (index, query) in queries.enumerated() {
-            let field = queries.count == 1 ? "" : "entries[\(index)]."
+            let prefix = { queries.count == 1 ? "" : "entries[\(index)]." }
             switch query {
-            case .stamp(_, let deps): try limits.validate(deps, field: field + "deps")
-            case .name(let name): try limits.validate(name: name, field: field + "name")
+            case .stamp(_, let deps): try limits.validate(deps, field: prefix() + "deps")
+            case .name(let name): try limits.validate(name: name, field: prefix() + "name")
             }
         }
         let now = clock()
