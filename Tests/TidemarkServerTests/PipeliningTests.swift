@@ -54,6 +54,26 @@ struct PipeliningTests {
         }
     }
 
+    /// A time limit, since the failure it guards against is an event that never comes.
+    @Test(.timeLimit(.minutes(1))) func aWatchInABatchStreamsAfterTheBatchAnswer() async throws {
+        try await TestServer.withServer { server in
+            try await LineClient.with(server.socketPath) { watcher in
+                try await watcher.send(
+                    #"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"watch","params":{"tables":["t"]}}]"#
+                        + "\n")
+                let answers = try #require(try await watcher.nextJSON().arrayValue)
+                #expect(answers.count == 2)
+                let watch = try #require(answers[1].objectValue?["result"]?.objectValue?["watch"])
+                try await LineClient.with(server.socketPath) { writer in
+                    _ = try await writer.result("write", ["changes": [["table": "t", "keys": ["k"]]]])
+                }
+                let event = try await watcher.nextJSON()
+                #expect(event.objectValue?["method"] == "watch.event")
+                #expect(event.objectValue?["params"]?.objectValue?["watch"] == watch)
+            }
+        }
+    }
+
     @Test func aBatchOfOnlyNotificationsGetsNoAnswer() async throws {
         try await TestServer.withServer { server in
             try await LineClient.with(server.socketPath) { client in

@@ -182,12 +182,13 @@ final class ConnectionHandler: ChannelDuplexHandler {
         while let answer = answers.first, answer.isComplete {
             answers.removeFirst()
             answer.write(into: &buffer)
-            if let start = answer.watchStart {
-                // The watch's events must follow this answer on the wire.
+            let starts = answer.watchStarts
+            if !starts.isEmpty {
+                // The watches' events must follow this answer on the wire.
                 context.write(wrapOutboundOut(buffer), promise: nil)
                 buffer = context.channel.allocator.buffer(capacity: 0)
                 wrote = true
-                watchStarts.yield(start)
+                for start in starts { watchStarts.yield(start) }
             }
         }
         if buffer.readableBytes > 0 {

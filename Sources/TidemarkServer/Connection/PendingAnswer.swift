@@ -31,6 +31,14 @@ final class PendingAnswer {
         content = .single(id, result)
     }
 
+    /// The watches this answer (or, for a batch, its members) accepted.
+    var watchStarts: [WatchStart] {
+        switch content {
+        case .single: watchStart.map { [$0] } ?? []
+        case .batch(let members): members.compactMap(\.watchStart)
+        }
+    }
+
     var isComplete: Bool {
         switch content {
         case .single(_, let result): result != nil
