@@ -128,6 +128,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             if let refusal = refusal(of: work.method) {
                 backlog.removeFirst()
                 work.answer.answer(.failure(refusal))
+                dispatcher.metrics?.requestFinished(work.method, succeeded: false, nanoseconds: 0)
                 continue
             }
             // Anything but a mutation (which queues behind them in the writer anyway) must
