@@ -60,21 +60,31 @@ struct Schema: Sendable {
     }
 
     static func tableKey(_ table: String) -> [UInt8] {
-        Array(table.utf8)
+        var bytes: [UInt8] = []
+        appendUTF8(table, to: &bytes)
+        return bytes
     }
 
     /// A one-byte table length keeps (table, key) pairs unambiguous and makes every key
     /// of a table share the prefix `tablePrefix(table)`.
     static func tablePrefix(_ table: String) -> [UInt8] {
-        var bytes = [UInt8(truncatingIfNeeded: table.utf8.count)]
-        bytes.append(contentsOf: table.utf8)
-        return bytes
+        keyKey(table: table, key: "")
     }
 
     static func keyKey(table: String, key: String) -> [UInt8] {
-        var bytes = tablePrefix(table)
-        bytes.append(contentsOf: key.utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(1 + table.utf8.count + key.utf8.count)
+        bytes.append(UInt8(truncatingIfNeeded: table.utf8.count))
+        appendUTF8(table, to: &bytes)
+        appendUTF8(key, to: &bytes)
         return bytes
+    }
+
+    /// Keys are built for every dep of every check: a copy of the contiguous bytes, not
+    /// an iteration over the UTF-8 view.
+    private static func appendUTF8(_ text: String, to bytes: inout [UInt8]) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
     /// A table dep is its table prefix; a key dep extends it with the (non-empty) key.
