@@ -35,7 +35,9 @@ struct ParamsReader {
 
     func fieldPath(_ key: String) -> String {
         let path = Self.path(path, index)
-        return path.isEmpty ? key : "\(path).\(key)"
+        // An empty member name still needs a visible name in `data.field`.
+        let name = key.isEmpty ? #""""# : key
+        return path.isEmpty ? name : "\(path).\(name)"
     }
 
     func has(_ key: String) -> Bool {

@@ -96,24 +96,31 @@ public final class TidemarkServer: Service {
     /// Sets up a new connection, on its event loop: a `ConnectionHandler` serves it from
     /// the first read, unless it is refused.
     private func prepare(_ channel: any Channel, peer: Peer?, shutdown: ShutdownFlag) throws -> Accepted {
-        var watchStarts = AsyncStream<WatchStart>.makeStream().stream
-        let admission: Accepted.Admission
-        if let peer {
-            // Counted here, as the connection arrives, so the limit is exact.
-            if dispatcher.statistics.admitConnection(limit: configuration.maxConnections) {
-                let grant = configuration.access.grant(for: PeerIdentity(peer: peer, policy: configuration.access))
-                watchStarts = try ConnectionHandler.install(
-                    on: channel, dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown,
-                    limits: configuration.limits)
-                admission = .served
-            } else {
-                admission = .refused
-            }
-        } else {
-            admission = .vanished
+        guard let peer else { return try Self.accepted(channel, .vanished, pid: 0) }
+        // Counted here, as the connection arrives, so the limit is exact.
+        guard dispatcher.statistics.admitConnection(limit: configuration.maxConnections) else {
+            return try Self.accepted(channel, .refused, pid: peer.pid)
         }
+        do {
+            let grant = configuration.access.grant(for: PeerIdentity(peer: peer, policy: configuration.access))
+            let watchStarts = try ConnectionHandler.install(
+                on: channel, dispatcher: dispatcher, hub: hub, grant: grant, shutdown: shutdown,
+                limits: configuration.limits)
+            return try Self.accepted(channel, .served, pid: peer.pid, watchStarts: watchStarts)
+        } catch {
+            // Its task, which would count it out again, never starts.
+            dispatcher.statistics.connectionClosed()
+            throw error
+        }
+    }
+
+    /// Wraps the channel last, behind any handlers already in place.
+    private static func accepted(
+        _ channel: any Channel, _ admission: Accepted.Admission, pid: Int32,
+        watchStarts: AsyncStream<WatchStart> = AsyncStream.makeStream().stream
+    ) throws -> Accepted {
         let asyncChannel = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-        return Accepted(channel: asyncChannel, admission: admission, pid: peer?.pid ?? 0, watchStarts: watchStarts)
+        return Accepted(channel: asyncChannel, admission: admission, pid: pid, watchStarts: watchStarts)
     }
 
     /// The connection's task, ended early by graceful shutdown.

@@ -19,6 +19,14 @@ import Testing
         #expect(throws: RPCError.invalidParams("deps[3].kee", "is not a known field")) { try reader.finish() }
     }
 
+    /// Found by the fuzzer: `data.field` was empty.
+    @Test func anEmptyMemberNameIsNamedAsQuotes() throws {
+        let top = try ParamsReader(try object(#"{"":1}"#))
+        #expect(throws: RPCError.invalidParams(#""""#, "is not a known field")) { try top.finish() }
+        let nested = try ParamsReader(try object(#"{"":1}"#), path: "changes", index: 0)
+        #expect(throws: RPCError.invalidParams(#"changes[0]."""#, "is not a known field")) { try nested.finish() }
+    }
+
     @Test func wrongTypesNameTheField() throws {
         var reader = try ParamsReader(try object(#"{"lsn":"1"}"#), path: "entries", index: 1)
         #expect(throws: RPCError.invalidParams("entries[1].lsn", "must be a non-negative integer")) {
