@@ -62,7 +62,8 @@ test: deps
 # libFuzzer over framing, decoding and dispatch (Sources/TidemarkFuzz), built in its own
 # scratch path so the sanitizer flags never reach the normal build. `make fuzz` runs for
 # FUZZ_SECONDS from seeds made of protocol/conformance; crash inputs land in
-# $(FUZZ_SCRATCH)/artifacts (replay one: `swift build --product tidemark-fuzz` then
+# $(FUZZ_SCRATCH)/artifacts (the Swift backtracer is off, or it would take the crash
+# signal before libFuzzer saves the input; replay one: `swift build --product tidemark-fuzz` then
 # `$$(swift build --show-bin-path)/tidemark-fuzz FILE`). FUZZ_CORPUS keeps the corpus.
 FUZZ_SECONDS ?= 600
 # `fuzz-short` (in `make test`) builds in debug: a third of the build time, a quarter of
@@ -83,7 +84,7 @@ fuzz: fuzz-build
 	trap 'rm -rf "$$work"' EXIT; corpus="$(FUZZ_CORPUS)"; corpus="$${corpus:-$$work/corpus}"; \
 	mkdir -p "$$corpus" "$$work/store" $(FUZZ_SCRATCH)/artifacts; \
 	"$$bin" --write-seeds protocol/conformance "$$work/seeds" && \
-	TIDEMARK_FUZZ_DIR="$$work/store" "$$bin" -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
+	SWIFT_BACKTRACE=enable=no TIDEMARK_FUZZ_DIR="$$work/store" "$$bin" -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=20 \
 		-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=$(FUZZ_SCRATCH)/artifacts/ \
 		"$$corpus" "$$work/seeds"
 

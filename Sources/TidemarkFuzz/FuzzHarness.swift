@@ -221,6 +221,9 @@ final class FuzzHarness: Sendable {
                 while start < raw.count {
                     let end = min(start + chunk, raw.count)
                     let written = write(client, raw.baseAddress! + start, end - start)
+                    // libFuzzer's timeout alarm can interrupt a write; the input must
+                    // still arrive whole.
+                    if written < 0 && errno == EINTR { continue }
                     guard written > 0 else { break }
                     start += written
                 }
@@ -231,6 +234,7 @@ final class FuzzHarness: Sendable {
         var scratch = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = scratch.withUnsafeMutableBytes { read(client, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             output.writeBytes(scratch[0..<count])
         }
