@@ -125,6 +125,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// connection's writes.
     private func handleBacklog(context: ChannelHandlerContext) {
         while let work = backlog.first {
+            // A closed connection's writes still count (they were sent); its reads have
+            // no one to answer, and a watch would outlive it.
+            if state == .closed && !work.method.isMutation {
+                backlog.removeFirst()
+                continue
+            }
             if let refusal = refusal(of: work.method) {
                 backlog.removeFirst()
                 work.answer.answer(.failure(refusal))
