@@ -127,7 +127,7 @@ let package = Package(
         // temporary directories, a seeded random generator.
         .target(
             name: "TidemarkTestSupport",
-            dependencies: ["TidemarkServer", "TidemarkBench", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TidemarkServer", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TidemarkTestSupport",
             swiftSettings: swiftSettings
         ),

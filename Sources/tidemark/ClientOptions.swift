@@ -3,17 +3,12 @@ import TidemarkClient
 
 /// The options every client subcommand shares.
 struct ClientOptions: ParsableArguments {
-    @Option(
-        name: .long, help: ArgumentHelp(
-            "The server's socket.",
-            discussion: "Default: $TIDEMARK_SOCKET, else $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else /tmp/tidemark-<uid>/tidemark.sock.",
-            valueName: "path"))
-    var socket: String?
+    @OptionGroup var server: SocketOption
 
     @Flag(name: .long, help: "Print the raw JSON result on one line instead of text for people.")
     var json = false
 
-    var socketPath: String { socket ?? DefaultPaths.socketPath() }
+    var socketPath: String { server.socketPath }
 
     /// Runs `body` on a fresh connection. A failure is reported on stderr and ends the
     /// command with status 2.

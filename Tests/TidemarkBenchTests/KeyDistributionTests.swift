@@ -2,11 +2,12 @@ import Testing
 import TidemarkTestSupport
 
 @testable import TidemarkBench
+import TidemarkProtocol
 
 @Suite struct KeyDistributionTests {
     @Test func uniformDrawsStayInRangeAndSpreadEvenly() {
         let distribution = KeyDistribution.uniform(count: 10)
-        var generator = BenchRandom(seed: 1)
+        var generator = SplitMix64(seed: 1)
         var counts = [Int](repeating: 0, count: 10)
         for _ in 0..<100_000 { counts[distribution.draw(using: &generator)] += 1 }
         for count in counts { #expect(abs(count - 10_000) < 600) }
@@ -14,7 +15,7 @@ import TidemarkTestSupport
 
     @Test func zipfFrequenciesFollowThePowerLaw() {
         let distribution = KeyDistribution.zipf(count: 1000, exponent: 1.0)
-        var generator = BenchRandom(seed: 2)
+        var generator = SplitMix64(seed: 2)
         var counts = [Int](repeating: 0, count: 1000)
         let draws = 200_000
         for _ in 0..<draws { counts[distribution.draw(using: &generator)] += 1 }
@@ -32,7 +33,7 @@ import TidemarkTestSupport
 
     @Test func zipfDrawsStayInRange() {
         let distribution = KeyDistribution.zipf(count: 7, exponent: 1.5)
-        var generator = BenchRandom(seed: 3)
+        var generator = SplitMix64(seed: 3)
         for _ in 0..<10_000 { #expect((0..<7).contains(distribution.draw(using: &generator))) }
     }
 }

@@ -9,7 +9,7 @@ import TidemarkProtocol
         table: "be\"nch", deps: 2, batch: 3, stamp: .init(epoch: "00ff", lsn: 42))
 
     private func encode(_ operation: BenchOperation, id: Int) throws -> JSONValue {
-        var random = BenchRandom(seed: 9)
+        var random = SplitMix64(seed: 9)
         var buffer = ByteBuffer()
         encoder.write(operation, id: id, keys: .uniform(count: 5), random: &random, into: &buffer)
         #expect(buffer.readableBytesView.last == UInt8(ascii: "\n"))

@@ -1,10 +1,11 @@
 import Testing
 
 @testable import TidemarkBench
+import TidemarkProtocol
 
 @Suite struct WorkloadMixTests {
     @Test func standardMixDrawsNinetyFiveFive() {
-        var generator = BenchRandom(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var counts: [BenchOperation: Int] = [:]
         let draws = 100_000
         for _ in 0..<draws { counts[WorkloadMix.standard.draw(using: &generator), default: 0] += 1 }

@@ -1,5 +1,5 @@
-import TidemarkBench
+import TidemarkProtocol
 
-/// SplitMix64, the same generator `tidemark bench` uses: deterministic, so a failing
+/// SplitMix64, the generator `tidemark bench` and `tidemark advise` use: deterministic, so a failing
 /// randomized test can be replayed from the seed it prints.
-public typealias SeededGenerator = BenchRandom
+public typealias SeededGenerator = SplitMix64

@@ -2,6 +2,7 @@ import NIOCore
 
 #if canImport(Glibc)
 import Glibc
+import TidemarkProtocol
 #endif
 
 /// One benchmark connection: keeps `pipeline` requests in flight, matches answers to
@@ -13,7 +14,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     private let plan: LoadPlan
     private let recorder: LoopRecorder
-    private var random: BenchRandom
+    private var random: SplitMix64
     private var window: LoadWindow?
     private var finished: EventLoopPromise<Void>?
     /// Send time and operation of each request in flight, oldest first (a ring).
@@ -28,7 +29,7 @@ final class LoadConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     init(plan: LoadPlan, recorder: LoopRecorder, seed: UInt64) {
         self.plan = plan
         self.recorder = recorder
-        self.random = BenchRandom(seed: seed)
+        self.random = SplitMix64(seed: seed)
         inFlight = Array(repeating: (0, .check), count: plan.pipeline)
     }
 

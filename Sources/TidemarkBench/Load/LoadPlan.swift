@@ -1,3 +1,5 @@
+import TidemarkProtocol
+
 /// What every connection of a run shares: immutable, so it crosses threads freely.
 struct LoadPlan: Sendable {
     var workload: BenchWorkload
@@ -6,7 +8,7 @@ struct LoadPlan: Sendable {
     var keys: KeyDistribution
     var encoder: RequestEncoder
 
-    func operation(using random: inout BenchRandom) -> BenchOperation {
+    func operation(using random: inout SplitMix64) -> BenchOperation {
         switch workload {
         case .write: .write
         case .stamp: .stamp

@@ -1,4 +1,5 @@
 import NIOCore
+import TidemarkProtocol
 
 /// Writes benchmark requests as NDJSON straight into a `ByteBuffer`. Everything but the
 /// key numbers and the id is encoded once, so a request costs a few memcpys.
@@ -55,7 +56,7 @@ public struct RequestEncoder: Sendable {
     }
 
     public func write(
-        _ operation: BenchOperation, id: Int, keys: KeyDistribution, random: inout BenchRandom,
+        _ operation: BenchOperation, id: Int, keys: KeyDistribution, random: inout SplitMix64,
         into buffer: inout ByteBuffer
     ) {
         switch operation {
@@ -86,7 +87,7 @@ public struct RequestEncoder: Sendable {
         buffer.writeBytes(Self.requestEnd)
     }
 
-    private func writeDeps(keys: KeyDistribution, random: inout BenchRandom, into buffer: inout ByteBuffer) {
+    private func writeDeps(keys: KeyDistribution, random: inout SplitMix64, into buffer: inout ByteBuffer) {
         for index in 0..<deps {
             if index > 0 { buffer.writeInteger(UInt8(ascii: ",")) }
             buffer.writeBytes(depPrefix)

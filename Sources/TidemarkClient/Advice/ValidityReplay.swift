@@ -1,3 +1,4 @@
+import TidemarkProtocol
 import TidemarkStore
 
 /// Replays hypothetical cache entries against a table's write timeline.
@@ -31,7 +32,7 @@ enum ValidityReplay {
         samples: Int, seed: UInt64
     ) -> Double? {
         guard let stamps = stampTimes(window: window, horizon: horizon, samples: samples) else { return nil }
-        var generator = SplitMix(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let valid = stamps.count { stamp in
             let key = keys.isEmpty ? nil : keys[Int(generator.next() % UInt64(keys.count))]
             guard survives(activity.wideTimes, from: stamp, for: horizon) else { return false }
@@ -68,22 +69,5 @@ enum ValidityReplay {
             if times[middle] <= time { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-
-    /// SplitMix64, so the key draw is the same on every run and platform.
-    struct SplitMix {
-        var state: UInt64
-
-        init(seed: UInt64) {
-            state = seed
-        }
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
     }
 }

@@ -32,6 +32,17 @@ public enum CompactCheckDecoder {
             return scanner.request(limits: limits)
         }
     }
+
+    /// What the general way reads from `line`, in the same terms: nil unless it is one
+    /// well-formed `check` request with an id. Whatever `decode` returns, this must return
+    /// too; the tests and the fuzz target hold it to that.
+    static func decodeGenerally(_ line: ByteBuffer, limits: ProtocolLimits) -> Decoded? {
+        let inbound = RPCInbound.decode(line, maxBatch: limits.maxBatch, maxDepth: limits.maxDepth)
+        guard case .single(.success(let request)) = inbound, request.method == RPCMethod.check.rawValue,
+              let id = request.id, let params = try? CheckMethod.Params(json: request.params, limits: limits)
+        else { return nil }
+        return Decoded(id: id, params: params)
+    }
 }
 
 /// The request grammar of `CompactCheckDecoder`, over `CompactScanner`'s tokens.

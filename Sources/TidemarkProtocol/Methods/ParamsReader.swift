@@ -22,7 +22,9 @@ struct ParamsReader {
         case nil: object = JSONObject()
         case .null? where path.isEmpty: object = JSONObject()
         case .object(let object)?: self.object = object
-        default: throw RPCError.invalidParams(Self.path(path, index).isEmpty ? "params" : Self.path(path, index), "must be an object")
+        default:
+            let field = Self.path(path, index)
+            throw RPCError.invalidParams(field.isEmpty ? "params" : field, "must be an object")
         }
         self.path = path
         self.index = index

@@ -60,7 +60,7 @@ final class RequestDispatcher: Sendable {
             let params = try StampMethod.Params(json: params, limits: limits)
             return StampMethod.json(try store.stamp(params.deps))
         case .check:
-            return try check(try CheckMethod.Params(json: params, limits: limits))
+            return try checkJSON(try CheckMethod.Params(json: params, limits: limits))
         case .log:
             let params = try LogMethod.Params(json: params, limits: limits)
             return LogMethod.json(try store.log(params.query(limits: limits)))
@@ -77,13 +77,13 @@ final class RequestDispatcher: Sendable {
     /// A `check` whose params the connection already decoded (`CompactCheckDecoder`).
     func check(_ params: CheckMethod.Params) -> Result<JSONValue, RPCError> {
         do {
-            return .success(try check(params))
+            return .success(try checkJSON(params))
         } catch {
             return .failure(RPCError(serverError: error))
         }
     }
 
-    private func check(_ params: CheckMethod.Params) throws -> JSONValue {
+    private func checkJSON(_ params: CheckMethod.Params) throws -> JSONValue {
         let results = try store.check(params.queries)
         activity.countChecks(params.queries, results)
         return CheckMethod.json(results, for: params)

@@ -26,10 +26,12 @@ extension LMDBStore {
 
     public func check(_ queries: [CheckQuery]) throws(StoreError) -> [Validity] {
         for (index, query) in queries.enumerated() {
-            let prefix = { queries.count == 1 ? "" : "entries[\(index)]." }
+            // Both field names are built only for an error.
             switch query {
-            case .stamp(_, let deps): try limits.validate(deps, field: prefix() + "deps")
-            case .name(let name): try limits.validate(name: name, field: prefix() + "name")
+            case .stamp(_, let deps):
+                try limits.validate(deps, field: (queries.count == 1 ? "" : "entries[\(index)].") + "deps")
+            case .name(let name):
+                try limits.validate(name: name, field: (queries.count == 1 ? "" : "entries[\(index)].") + "name")
             }
         }
         let now = clock()

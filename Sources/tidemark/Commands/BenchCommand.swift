@@ -22,8 +22,7 @@ struct BenchCommand: AsyncParsableCommand {
               tidemark bench --workload mixed --keys 1000000 --zipf --zipf-exponent 1.1 --json
             """)
 
-    @Option(help: ArgumentHelp("The server's socket.", valueName: "path"))
-    var socket: String?
+    @OptionGroup var server: SocketOption
 
     @Option(help: ArgumentHelp("write, stamp, check, check-batch or mixed.", valueName: "workload"))
     var workload: Workload
@@ -78,7 +77,7 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = BenchConfiguration(
-            socketPath: socket ?? DefaultPaths.socketPath(), workload: BenchWorkload(rawValue: workload.rawValue)!)
+            socketPath: server.socketPath, workload: BenchWorkload(rawValue: workload.rawValue)!)
         configuration.clients = clients
         configuration.pipeline = pipeline
         configuration.durationSeconds = duration

@@ -30,8 +30,7 @@ struct ConformanceCommand: AsyncParsableCommand {
               tidemark conformance --socket /tmp/tm/tidemark.sock --only check
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The server's socket.", valueName: "path"))
-    var socket: String?
+    @OptionGroup var server: SocketOption
 
     @Option(name: .long, help: ArgumentHelp(
         "Run only this group (a file name without .ndjson, or `scenarios`).", valueName: "group"))
@@ -47,7 +46,7 @@ struct ConformanceCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = ConformanceOptions(
-            socketPath: socket ?? DefaultPaths.socketPath(), casesDirectory: cases, only: only, disposable: disposable,
+            socketPath: server.socketPath, casesDirectory: cases, only: only, disposable: disposable,
             output: { Console.output([$0]) })
         let summary: ConformanceSummary
         do {

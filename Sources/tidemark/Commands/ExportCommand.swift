@@ -25,12 +25,7 @@ struct ExportCommand: AsyncParsableCommand {
               tidemark export --from 120000 --table users | jq .
             """)
 
-    @Option(
-        help: ArgumentHelp(
-            "The server's socket.",
-            discussion: "Default: $TIDEMARK_SOCKET, else $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else /tmp/tidemark-<uid>/tidemark.sock.",
-            valueName: "path"))
-    var socket: String?
+    @OptionGroup var server: SocketOption
 
     @Option(help: ArgumentHelp("The first LSN to export (default: the oldest retained).", valueName: "lsn"))
     var from: UInt64?
@@ -44,7 +39,7 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         do throws(TidemarkClientError) {
             let writer = try ExportFileWriter(path: output)
-            let client = try await TidemarkClient.connect(socketPath: socket ?? DefaultPaths.socketPath())
+            let client = try await TidemarkClient.connect(socketPath: server.socketPath)
             var failure: TidemarkClientError?
             let write = { (lines: [String]) in
                 guard failure == nil else { return }

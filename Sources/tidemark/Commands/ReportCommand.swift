@@ -21,12 +21,7 @@ struct ReportCommand: AsyncParsableCommand {
               tidemark report --out report.html --metrics 9464
             """)
 
-    @Option(
-        help: ArgumentHelp(
-            "The server's socket.",
-            discussion: "Default: $TIDEMARK_SOCKET, else $XDG_RUNTIME_DIR/tidemark/tidemark.sock, else /tmp/tidemark-<uid>/tidemark.sock.",
-            valueName: "path"))
-    var socket: String?
+    @OptionGroup var server: SocketOption
 
     @Option(help: ArgumentHelp("The HTML file to write.", valueName: "file"))
     var out: String
@@ -46,7 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let ago = try since.map(Arguments.duration)
-        let socketPath = socket ?? DefaultPaths.socketPath()
+        let socketPath = server.socketPath
         let html = try await ClientOptions.withClient(socketPath: socketPath) { client throws(TidemarkClientError) in
             try await Self.render(client, since: ago, source: socketPath, metrics: metrics)
         }

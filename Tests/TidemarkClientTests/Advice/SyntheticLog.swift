@@ -1,3 +1,4 @@
+import TidemarkProtocol
 import TidemarkStore
 
 /// Synthetic change logs whose right advice is known in advance.
@@ -29,22 +30,9 @@ enum SyntheticLog {
         start...(start + duration)
     }
 
-    /// SplitMix64, so the "random" keys are the same on every run.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
-
     /// 2 writes/s for 10 minutes, each naming one of 400 keys at random.
     static func singleKeys(table: String = "users", seed: UInt64 = 42) -> [Record] {
-        var generator = Generator(state: seed)
+        var generator = SplitMix64(seed: seed)
         return records(every: 500, for: 600_000) { _ in
             [Change(table: table, keys: ["\(generator.next() % 400)"])]
         }

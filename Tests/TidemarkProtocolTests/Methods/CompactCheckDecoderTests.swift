@@ -17,11 +17,7 @@ import TidemarkTestSupport
     /// What the server would do without the compact decoder, as far as it can be
     /// compared: nil unless the line is one well-formed `check` request with an id.
     private func general(_ line: String, limits: ProtocolLimits = Self.limits) -> CompactCheckDecoder.Decoded? {
-        let inbound = RPCInbound.decode(ByteBuffer(string: line), maxBatch: limits.maxBatch, maxDepth: limits.maxDepth)
-        guard case .single(.success(let request)) = inbound, request.method == "check", let id = request.id,
-              let params = try? CheckMethod.Params(json: request.params, limits: limits)
-        else { return nil }
-        return CompactCheckDecoder.Decoded(id: id, params: params)
+        CompactCheckDecoder.decodeGenerally(ByteBuffer(string: line), limits: limits)
     }
 
     static let accepted: [String] = [

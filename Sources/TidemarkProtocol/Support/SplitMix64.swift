@@ -1,6 +1,7 @@
-/// SplitMix64: cheap, seedable, one per connection so runs are repeatable and no lock
-/// is shared between connections.
-public struct BenchRandom: RandomNumberGenerator, Sendable {
+/// SplitMix64: cheap and seedable, so a seeded draw is the same on every run and
+/// platform. Here, the lowest module the tools share, so the load generator, the caching
+/// advice and the tests draw from one generator.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) {
