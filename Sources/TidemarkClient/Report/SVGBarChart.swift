@@ -16,14 +16,8 @@ struct SVGBarChart {
         let ticks = ChartScale.ticks(maximum: values.max() ?? 0)
         let ceiling = ticks.last ?? 1
         let slot = plotWidth / Double(max(1, categories.count))
-        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(HTMLText.escape(title))\" "
-            + "width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-            + "<title>\(HTMLText.escape(title))</title>"
-        for tick in ticks {
-            let y = ChartScale.coordinate(top + plotHeight * (1 - tick / ceiling))
-            svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(y)\" y2=\"\(y)\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(ChartScale.label(tick))</text>"
-        }
+        var svg = SVGChartParts.open(title: title, width: width, height: height)
+        svg += SVGChartParts.grid(ticks: ticks, ceiling: ceiling, left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
         for (index, category) in categories.enumerated() {
             let value = index < values.count ? values[index] : 0
             let barHeight = plotHeight * value / ceiling
@@ -35,7 +29,7 @@ struct SVGBarChart {
         }
         svg += "<line class=\"axis\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(top + plotHeight)\" y2=\"\(top + plotHeight)\"/>"
         svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 6)\" text-anchor=\"middle\">\(HTMLText.escape(xLabel))</text>"
-        svg += "<text x=\"12\" y=\"\(top + plotHeight / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 12 \(top + plotHeight / 2))\">\(HTMLText.escape(yLabel))</text>"
+        svg += SVGChartParts.yLabel(yLabel, top: top, plotHeight: plotHeight)
         return svg + "</svg>"
     }
 }

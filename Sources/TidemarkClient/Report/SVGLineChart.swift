@@ -27,12 +27,8 @@ struct SVGLineChart {
         func y(_ value: Double) -> Double {
             top + plotHeight * (1 - value / ceiling)
         }
-        var svg = svgOpen()
-        for tick in ticks {
-            let position = ChartScale.coordinate(y(tick))
-            svg += "<line class=\"grid\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(position)\" y2=\"\(position)\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(position)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(ChartScale.label(tick))</text>"
-        }
+        var svg = SVGChartParts.open(title: title, width: width, height: height)
+        svg += SVGChartParts.grid(ticks: ticks, ceiling: ceiling, left: left, top: top, plotWidth: plotWidth, plotHeight: plotHeight)
         svg += "<line class=\"axis\" x1=\"\(left)\" x2=\"\(left)\" y1=\"\(top)\" y2=\"\(top + plotHeight)\"/>"
         svg += "<line class=\"axis\" x1=\"\(left)\" x2=\"\(left + plotWidth)\" y1=\"\(top + plotHeight)\" y2=\"\(top + plotHeight)\"/>"
         if count > 0 {
@@ -45,7 +41,7 @@ struct SVGLineChart {
                 svg += "<text x=\"\(ChartScale.coordinate(x(index)))\" y=\"\(top + plotHeight + 16)\" text-anchor=\"\(anchor)\">\(HTMLText.escape(xLabels[index]))</text>"
             }
         }
-        svg += "<text x=\"12\" y=\"\(top + plotHeight / 2)\" text-anchor=\"middle\" transform=\"rotate(-90 12 \(top + plotHeight / 2))\">\(HTMLText.escape(yLabel))</text>"
+        svg += SVGChartParts.yLabel(yLabel, top: top, plotHeight: plotHeight)
         for (index, line) in series.enumerated() {
             let points = line.values.enumerated().map { "\(ChartScale.coordinate(x($0.offset))),\(ChartScale.coordinate(y($0.element)))" }
             let color = ReportPalette.color(index)
@@ -60,11 +56,5 @@ struct SVGLineChart {
             "<span><span class=\"swatch\" style=\"background:\(ReportPalette.color(index))\"></span>\(HTMLText.escape(line.name))</span>"
         }.joined()
         return svg + "<div class=\"legend\">\(legend)</div>"
-    }
-
-    private func svgOpen() -> String {
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"\(HTMLText.escape(title))\" "
-            + "width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-            + "<title>\(HTMLText.escape(title))</title>"
     }
 }
