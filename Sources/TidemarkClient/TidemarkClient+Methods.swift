@@ -16,6 +16,21 @@ extension TidemarkClient {
         try await call(.write, WriteMethod.Params(changes: changes, meta: meta).json, WriteMethod.Result.init(json:))
     }
 
+    /// Records one change set relayed from an ordered stream: a `source.position` at or
+    /// below the one already recorded for `source.name` writes nothing and answers
+    /// `duplicate: true`, so a relay may resend after any crash.
+    public func write(
+        _ changes: [Change], meta: JSONObject? = nil, source: SourcePosition
+    ) async throws(TidemarkClientError) -> WriteMethod.Result {
+        let params = WriteMethod.Params(changes: changes, meta: meta, source: source)
+        return try await call(.write, params.json, WriteMethod.Result.init(json:))
+    }
+
+    /// The highest position recorded for the source `name` (0 if none).
+    public func sourcePosition(_ name: String) async throws(TidemarkClientError) -> UInt64 {
+        try await call(.source, SourceMethod.Params(name: name).json, SourceMethod.position)
+    }
+
     /// The versions to stamp a cache entry with; take it before reading the database.
     public func stamp(_ deps: [Dep] = []) async throws(TidemarkClientError) -> StampResult {
         try await call(.stamp, StampMethod.Params(deps: deps).json, StampMethod.result)

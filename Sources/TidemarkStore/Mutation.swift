@@ -2,6 +2,10 @@
 /// transaction (and one fsync) per batch, by a single writer.
 public enum Mutation: Hashable, Sendable {
     case write(changes: [Change], meta: [UInt8]?)
+    /// A `write` from an ordered external stream: recorded only if `source.position` is
+    /// above the highest position recorded for `source.name`, which it then becomes (in
+    /// the same transaction). At or below it, nothing is written: `.duplicate`.
+    case sourcedWrite(changes: [Change], meta: [UInt8]?, source: SourcePosition)
     /// `lease` in milliseconds from now.
     case begin(changes: [Change], lease: Milliseconds, meta: [UInt8]?)
     case commit(intent: String)
@@ -52,6 +56,9 @@ public struct MutationRequest: Hashable, Sendable {
 public enum MutationOutcome: Hashable, Sendable {
     /// A `write` or `commit`: the record's LSN and the names it invalidated.
     case written(lsn: LSN, invalidated: [String])
+    /// A `sourcedWrite` at or below its source's recorded `position`: nothing was written
+    /// and no LSN consumed; `lsn` is the current LSN, which covers the earlier record.
+    case duplicate(lsn: LSN, position: UInt64)
     case begun(intent: String, lsn: LSN, expiresAt: Milliseconds)
     case aborted(lsn: LSN)
     case registered(registered: Bool, valid: Bool)

@@ -23,6 +23,9 @@ public protocol VersionStore: AnyObject, Sendable {
     /// What the last `saveActivity` stored, or nil if nothing was.
     func savedActivity() throws(StoreError) -> [UInt8]?
 
+    /// The highest position a `sourcedWrite` recorded for the source `name`, 0 if none.
+    func sourcePosition(_ name: String) throws(StoreError) -> UInt64
+
     /// The earliest time housekeeping has work to do (an intent's lease or a name's TTL
     /// ending), or nil when nothing is scheduled.
     func nextHousekeeping() throws(StoreError) -> Milliseconds?

@@ -201,8 +201,8 @@ private struct ReferenceModel {
             for dep in deps where !unique.contains(dep) { unique.append(dep) }
             names[name] = Name(stamp: stamp, deps: unique, expiresAt: deadline(after: ttl))
             return .registered(true)
-        case .compact, .saveActivity:
-            fatalError("the model neither compacts nor saves activity")
+        case .compact, .saveActivity, .sourcedWrite:
+            fatalError("the model neither compacts, saves activity nor writes from sources")
         case .housekeeping:
             expireDueIntents(&batch, limit: purgeBatch)
             let dueNames = names.filter { $0.value.expiresAt <= now }

@@ -2,6 +2,7 @@
 public enum RPCMethod: String, Hashable, Sendable, CaseIterable {
     case hello, ping, write, stamp, check, register, begin, commit, abort
     case log, watch, unwatch, stats, compact
+    case source
 
     /// Methods that change state, and so need the writer and write permission.
     public var isMutation: Bool {
@@ -22,7 +23,7 @@ public enum RPCMethod: String, Hashable, Sendable, CaseIterable {
     public var privilege: Privilege {
         switch self {
         case .hello, .ping: .open
-        case .stamp, .check, .log, .watch, .unwatch, .stats: .read
+        case .stamp, .check, .log, .watch, .unwatch, .stats, .source: .read
         case .write, .begin, .commit, .abort, .register, .compact: .write
         }
     }

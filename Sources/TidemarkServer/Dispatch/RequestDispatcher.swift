@@ -67,6 +67,9 @@ final class RequestDispatcher: Sendable {
         case .stats:
             let params = try StatsMethod.Params(json: params, limits: limits)
             return try statisticsJSON(tables: params.tables)
+        case .source:
+            let params = try SourceMethod.Params(json: params, limits: limits)
+            return SourceMethod.json(name: params.name, position: try store.sourcePosition(params.name))
         case .watch, .unwatch, .write, .begin, .commit, .abort, .register, .compact:
             // Watches belong to the connection and mutations to the writer; neither
             // reaches here, and if one ever did it must not take the server down.
@@ -96,7 +99,12 @@ final class RequestDispatcher: Sendable {
         switch method {
         case .write:
             let params = try WriteMethod.Params(json: params, limits: limits)
-            mutation = .write(changes: params.changes, meta: params.meta.map { JSONWriter.bytes(.object($0)) })
+            let meta = params.meta.map { JSONWriter.bytes(.object($0)) }
+            if let source = params.source {
+                mutation = .sourcedWrite(changes: params.changes, meta: meta, source: source)
+            } else {
+                mutation = .write(changes: params.changes, meta: meta)
+            }
         case .begin:
             let params = try BeginMethod.Params(json: params, limits: limits)
             mutation = .begin(
@@ -135,6 +143,8 @@ final class RequestDispatcher: Sendable {
                 epoch: epoch, lsn: lsn, invalidated: Array(invalidated.prefix(maxInvalidated)),
                 invalidatedTruncated: invalidated.count > maxInvalidated
             ).json
+        case .duplicate(let lsn, _):
+            return WriteMethod.Result(epoch: epoch, lsn: lsn, invalidated: [], duplicate: true).json
         case .begun(let intent, let lsn, let expiresAt):
             return BeginMethod.Result(intent: intent, lsn: lsn, expiresAt: expiresAt).json
         case .aborted(let lsn):

@@ -85,6 +85,8 @@ extension LMDBStore {
                 lsn: state.nextLSN(), time: state.now, kind: .write, changes: changes, meta: meta, peer: request.peer)
             let invalidated = try append(record, state: &state, in: transaction)
             return .written(lsn: record.lsn, invalidated: invalidated)
+        case .sourcedWrite(let changes, let meta, let source):
+            return try sourcedWrite(changes: changes, meta: meta, source: source, request: request, state: &state, in: transaction)
         case .begin(let changes, let lease, let meta):
             try limits.validate(changes, field: "changes")
             return try begin(changes: changes, lease: lease, meta: meta, peer: request.peer, state: &state, in: transaction)

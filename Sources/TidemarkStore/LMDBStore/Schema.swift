@@ -2,7 +2,7 @@ import LMDB
 
 /// The named LMDB databases of a data directory and how their keys are built.
 struct Schema: Sendable {
-    /// epoch, lsn, oldest, format.
+    /// epoch, lsn, oldest, format, activity, and `source:NAME` per source.
     let meta: Database
     /// LSN (big-endian) -> encoded record.
     let log: Database
@@ -51,6 +51,14 @@ struct Schema: Sendable {
         static let format = Array("format".utf8)
         /// The server's activity counters, opaque to the store.
         static let activity = Array("activity".utf8)
+        /// `source:` + a source's name -> the highest position recorded for it (big-endian).
+        static let sourcePrefix = Array("source:".utf8)
+    }
+
+    static func sourceKey(_ name: String) -> [UInt8] {
+        var bytes = MetaKey.sourcePrefix
+        appendUTF8(name, to: &bytes)
+        return bytes
     }
 
     static let formatVersion: UInt64 = 1

@@ -44,6 +44,7 @@ struct StoreVerifier {
         let open = try checkIntents(in: transaction)
         try checkPending(open, in: transaction)
         try checkNames(in: transaction)
+        try checkSources(in: transaction)
     }
 
     // MARK: Meta and log

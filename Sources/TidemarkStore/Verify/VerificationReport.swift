@@ -3,7 +3,7 @@
 public struct Discrepancy: Hashable, Sendable, CustomStringConvertible {
     /// What part of the store disagrees; the raw value is the JSON and text name.
     public enum Kind: String, Hashable, Sendable, CaseIterable {
-        /// meta: lsn, oldest, epoch, format.
+        /// meta: lsn, oldest, epoch, format, source positions.
         case meta
         /// The log's keys: a gap, a key outside `oldest...lsn`, a malformed key.
         case log

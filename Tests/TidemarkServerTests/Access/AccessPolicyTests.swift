@@ -51,7 +51,7 @@ import Glibc
             switch method {
             case .hello, .ping: #expect(readAllowed && writeAllowed, "\(method)")
             case .write, .begin, .commit, .abort, .register, .compact: #expect(!readAllowed && writeAllowed, "\(method)")
-            case .stamp, .check, .log, .watch, .unwatch, .stats: #expect(readAllowed && !writeAllowed, "\(method)")
+            case .stamp, .check, .log, .watch, .unwatch, .stats, .source: #expect(readAllowed && !writeAllowed, "\(method)")
             }
         }
     }
