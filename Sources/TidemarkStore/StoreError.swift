@@ -4,7 +4,7 @@
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         fileprivate enum Kind: Hashable, Sendable {
-            case invalidArgument, storageFull, unknownIntent, compacted, locked, unsafeDirectory
+            case invalidArgument, storageFull, unknownIntent, compacted, locked, unsafeDirectory, sourceOutOfOrder
             case corrupted, io
         }
 
@@ -18,6 +18,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let unknownIntent = Code(kind: .unknownIntent)
         /// The records asked for were removed by compaction; see `oldest`.
         public static let compacted = Code(kind: .compacted)
+        /// A `sourcedWrite` whose `after` is not the source's recorded position; see
+        /// `sourcePosition`.
+        public static let sourceOutOfOrder = Code(kind: .sourceOutOfOrder)
         /// Another process holds the data directory.
         public static let locked = Code(kind: .locked)
         /// The data directory is writable by other users.
@@ -39,6 +42,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public var intentState: IntentState?
     /// For `compacted`.
     public var oldest: LSN?
+    /// For `sourceOutOfOrder`: the source's recorded position.
+    public var sourcePosition: UInt64?
 
     public init(
         _ code: Code, _ message: String, cause: (any Error)? = nil,

@@ -65,6 +65,28 @@ struct SourcePositionTests {
         #expect(try fixture.apply(sourced([keyed("t", "1")], "pg", 11)) == .written(lsn: 2, invalidated: ["n"]))
     }
 
+    @Test func afterMustBeTheRecordedPosition() throws {
+        let fixture = try StoreFixture()
+        let chained = { (position: UInt64, after: UInt64) in
+            Mutation.sourcedWrite(
+                changes: [keyed("t", "\(position)")], meta: nil,
+                source: SourcePosition(name: "pg", position: position, after: after))
+        }
+        #expect(try fixture.apply(chained(10, 0)) == .written(lsn: 1, invalidated: []))
+        // A write that follows one the store never recorded (say it was refused) is refused
+        // too, and writes nothing: its position must not hide the missing one.
+        let error = try fixture.refusal(chained(30, 20))
+        #expect(error.code == .sourceOutOfOrder)
+        #expect(error.sourcePosition == 10)
+        #expect(try fixture.lsn == 1)
+        #expect(try fixture.store.sourcePosition("pg") == 10)
+        #expect(try fixture.apply(chained(20, 10)) == .written(lsn: 2, invalidated: []))
+        #expect(try fixture.apply(chained(30, 20)) == .written(lsn: 3, invalidated: []))
+        // A replay is a duplicate whatever it says it follows.
+        #expect(try fixture.apply(chained(20, 10)) == .duplicate(lsn: 3, position: 30))
+        #expect(try fixture.refusal(chained(5, 5)).field == "source.after")
+    }
+
     @Test func badSourcesAreRefusedWithTheirField() throws {
         let fixture = try StoreFixture()
         let long = String(repeating: "n", count: StoreLimits().maxNameBytes + 1)

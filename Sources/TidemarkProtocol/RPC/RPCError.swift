@@ -28,6 +28,7 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let compacted = -32004
         public static let forbidden = -32005
         public static let shuttingDown = -32006
+        public static let sourceOutOfOrder = -32007
     }
 
     public static func parseError(_ message: String) -> RPCError {

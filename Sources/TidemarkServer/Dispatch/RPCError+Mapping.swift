@@ -41,6 +41,10 @@ extension RPCError {
             return RPCError(
                 code: Code.compacted, message: "compacted: \(error.message)",
                 data: ["oldest": JSONValue(error.oldest ?? 0)])
+        case .sourceOutOfOrder:
+            return RPCError(
+                code: Code.sourceOutOfOrder, message: "source out of order: \(error.message)",
+                data: ["position": JSONValue(error.sourcePosition ?? 0)])
         default:
             return .internalError(error.description)
         }

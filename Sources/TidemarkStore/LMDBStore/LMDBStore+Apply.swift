@@ -162,6 +162,6 @@ extension LMDBStore {
 extension StoreError {
     /// Errors that belong to one request of a batch, not to the storage under it.
     var isRequestFault: Bool {
-        code == .invalidArgument || code == .unknownIntent
+        code == .invalidArgument || code == .unknownIntent || code == .sourceOutOfOrder
     }
 }

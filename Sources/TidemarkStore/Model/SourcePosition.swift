@@ -8,9 +8,15 @@ public struct SourcePosition: Hashable, Sendable {
     public var name: String
     /// Strictly increasing along the stream; at least 1 (0 is "nothing recorded yet").
     public var position: UInt64
+    /// The position this write follows in the stream. When given, the write is applied
+    /// only if it equals the recorded position, so a producer that pipelines writes can
+    /// never record one past an earlier write that failed (which would then be skipped
+    /// as a duplicate forever).
+    public var after: UInt64?
 
-    public init(name: String, position: UInt64) {
+    public init(name: String, position: UInt64, after: UInt64? = nil) {
         self.name = name
         self.position = position
+        self.after = after
     }
 }
