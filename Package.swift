@@ -82,6 +82,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `tidemark capture postgres`: PostgreSQL's logical replication stream (pgoutput)
+        // into Tidemark writes, with its own minimal client of the replication protocol.
+        .target(
+            name: "TidemarkCapture",
+            dependencies: [
+                "TidemarkClient",
+                "TidemarkProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `tidemark bench`: raw NDJSON connections, no client library.
         .target(
             name: "TidemarkBench",
@@ -100,6 +114,7 @@ let package = Package(
                 "TidemarkClient",
                 "TidemarkConformance",
                 "TidemarkBench",
+                "TidemarkCapture",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

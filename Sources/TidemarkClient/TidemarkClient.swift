@@ -73,6 +73,41 @@ public final class TidemarkClient: Sendable {
         guard !Task.isCancelled else {
             throw TidemarkClientError(.cancelled, "the call to \(method) was cancelled before it was sent")
         }
+        let response = send(method, params: params)
+        do {
+            return try await withTaskCancellationHandler {
+                try await response.promise.futureResult.get()
+            } onCancel: {
+                response.promise.fail(TidemarkClientError(.cancelled, "the call to \(method) was cancelled"))
+            }
+        } catch {
+            throw PendingReply.clientError(error)
+        }
+    }
+
+    /// A request already on its way and the answer to come.
+    public struct PendingReply: Sendable {
+        fileprivate let promise: EventLoopPromise<JSONValue>
+
+        /// Waits for the answer; errors as for `call`.
+        public func value() async throws(TidemarkClientError) -> JSONValue {
+            do {
+                return try await promise.futureResult.get()
+            } catch {
+                throw Self.clientError(error)
+            }
+        }
+
+        fileprivate static func clientError(_ error: any Error) -> TidemarkClientError {
+            error as? TidemarkClientError
+                ?? TidemarkClientError(.connectionClosed, "the connection to the server failed", cause: error)
+        }
+    }
+
+    /// Sends one request without waiting for its answer. Requests sent one after another
+    /// from one task reach the server in that order, so a relay can keep many writes in
+    /// flight and still have them applied in its own order.
+    public func send(_ method: String, params: JSONValue? = nil) -> PendingReply {
         let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
         var line = channel.allocator.buffer(capacity: 128)
         JSONWriter.write(RPCRequest(id: .number(id), method: method, params: params).json, into: &line)
@@ -86,17 +121,7 @@ public final class TidemarkClient: Sendable {
                 error as? TidemarkClientError
                     ?? TidemarkClientError(.connectionClosed, "the connection to the server is closed", cause: error))
         }
-        do {
-            return try await withTaskCancellationHandler {
-                try await response.futureResult.get()
-            } onCancel: {
-                response.fail(TidemarkClientError(.cancelled, "the call to \(method) was cancelled"))
-            }
-        } catch let error as TidemarkClientError {
-            throw error
-        } catch {
-            throw TidemarkClientError(.connectionClosed, "the connection to the server failed", cause: error)
-        }
+        return PendingReply(promise: response)
     }
 
     /// Closes the connection; calls still waiting fail with `.connectionClosed`.

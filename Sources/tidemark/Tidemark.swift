@@ -25,5 +25,6 @@ struct Tidemark: AsyncParsableCommand {
             RegisterCommand.self, BeginCommand.self, CommitCommand.self, AbortCommand.self,
             LogCommand.self, StatsCommand.self, CompactCommand.self, WhyCommand.self, VerifyCommand.self, ConformanceCommand.self,
             ExportCommand.self, ImportCommand.self, BenchCommand.self, AdviseCommand.self, ReportCommand.self,
+            CaptureCommand.self,
         ])
 }
