@@ -148,6 +148,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TidemarkBenchTests", dependencies: ["TidemarkBench", "TidemarkTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TidemarkCaptureTests",
+            dependencies: ["TidemarkCapture", "TidemarkClient", "TidemarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkStoreTests", dependencies: ["TidemarkStore", "TidemarkTestSupport"], swiftSettings: swiftSettings),

@@ -8,12 +8,15 @@ struct SCRAMClient {
 
     private let password: [UInt8]
     private let clientNonce: String
+    /// PostgreSQL ignores it (and libpq sends none); the RFC's test vectors name one.
+    private let user: String
     private var authMessage: [UInt8] = []
     private var serverSignature: [UInt8] = []
 
-    init(password: String, clientNonce: String = SCRAMClient.randomNonce()) {
+    init(password: String, clientNonce: String = SCRAMClient.randomNonce(), user: String = "") {
         self.password = Array(password.utf8)
         self.clientNonce = clientNonce
+        self.user = user
     }
 
     static func randomNonce() -> String {
@@ -22,7 +25,7 @@ struct SCRAMClient {
         return Data(bytes).base64EncodedString()
     }
 
-    private var clientFirstBare: String { "n=,r=\(clientNonce)" }
+    private var clientFirstBare: String { "n=\(user),r=\(clientNonce)" }
 
     /// The `client-first-message`.
     var firstMessage: [UInt8] { Array("n,,\(clientFirstBare)".utf8) }
