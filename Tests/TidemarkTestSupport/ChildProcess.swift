@@ -9,6 +9,7 @@ public final class ChildProcess: Sendable {
     private let output: CollectedOutput
     private let exited: AsyncStream<Int32>
     private let outputChanges: AsyncStream<Void>
+    private let outputEnded: Mutex<Bool>
 
     /// The `tidemark` binary built beside the test bundle (or `$TIDEMARK_BIN`).
     public static var tidemarkBinary: String {
@@ -33,10 +34,12 @@ public final class ChildProcess: Sendable {
         process.standardError = pipe
         let output = CollectedOutput()
         let (lines, linesSink) = AsyncStream.makeStream(of: Void.self)
+        let ended = Mutex(false)
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
                 handle.readabilityHandler = nil
+                ended.withLock { $0 = true }
                 return
             }
             output.append(String(decoding: data, as: UTF8.self))
@@ -53,6 +56,7 @@ public final class ChildProcess: Sendable {
         self.output = output
         self.exited = exited
         self.outputChanges = lines
+        self.outputEnded = ended
     }
 
     public var outputText: String { output.text }
@@ -63,6 +67,16 @@ public final class ChildProcess: Sendable {
     public func waitForOutput(_ text: String) async -> Bool {
         for await _ in outputChanges where outputText.contains(text) { return true }
         return outputText.contains(text)
+    }
+
+    /// Everything the process printed, once its output has ended (or after 5 s, should a
+    /// process it started keep the pipe open).
+    public func finalOutput() async -> String {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !outputEnded.withLock({ $0 }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return outputText
     }
 
     public func waitForExit() async -> Int32 {
