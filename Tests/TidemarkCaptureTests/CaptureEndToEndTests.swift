@@ -10,8 +10,8 @@ import TidemarkTestSupport
 @Suite("Capture from PostgreSQL", .serialized)
 struct CaptureEndToEndTests {
     @Test func eachCommittedTransactionBecomesOneRecordOfItsRows() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("""
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("""
             CREATE TABLE items (id int PRIMARY KEY, name text);
             CREATE TABLE tags (item int, tag text, PRIMARY KEY (item, tag));
             CREATE TABLE notes (body text);
@@ -31,7 +31,7 @@ struct CaptureEndToEndTests {
             "UPDATE notes SET body = 'm'",
             "DELETE FROM tags",
         ]
-        for statement in statements { try fixture.postgres.psql(statement) }
+        for statement in statements { try await fixture.postgres.psql(statement) }
         let records = try await fixture.waitForRecordCount(9)
         #expect(records.map(\.summary) == [
             "items:1,2", "items:1", "items:2,3", "items:1",
@@ -44,14 +44,14 @@ struct CaptureEndToEndTests {
         #expect(metas.count == 9)
         #expect(metas.allSatisfy { $0["source"]?.stringValue == "postgres" && $0["xid"]?.uint64Value != nil })
         let positions = metas.compactMap { $0["lsn"]?.stringValue }.compactMap(Self.walPosition)
-        let now = try #require(Self.walPosition(try fixture.postgres.psql("SELECT pg_current_wal_lsn()")))
+        let now = try #require(Self.walPosition(try await fixture.postgres.psql("SELECT pg_current_wal_lsn()")))
         #expect(positions.count == 9 && positions == positions.sorted() && positions.allSatisfy { $0 < now })
         #expect(fixture.capture?.isRunning == true)
     }
 
     @Test func everyTransactionIsRecordedExactlyOnceAcrossKill9OfTheCapture() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
         try await fixture.startServer()
         try await fixture.startCapture()
         let total = 10_000
@@ -72,8 +72,8 @@ struct CaptureEndToEndTests {
     }
 
     @Test func tidemarkKilledMidStreamLosesAndDuplicatesNothing() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
         try await fixture.startServer()
         try await fixture.startCapture()
         let total = 3000
@@ -90,8 +90,8 @@ struct CaptureEndToEndTests {
     }
 
     @Test func aPostgresCrashAndRestartMidStream() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("CREATE TABLE events (id int PRIMARY KEY)")
         try await fixture.startServer()
         try await fixture.startCapture()
         let writer = try fixture.postgres.psqlProcess(
@@ -99,10 +99,10 @@ struct CaptureEndToEndTests {
         try await fixture.waitForRecords("a part of the stream") { $0.count >= 300 }
         // Immediate: no checkpoint, so the slot's saved position falls back and PostgreSQL
         // sends again transactions Tidemark already has.
-        try fixture.postgres.restart(mode: "immediate")
+        try await fixture.postgres.restart(mode: "immediate")
         _ = await writer.waitForExit()  // ended by the crash
-        try fixture.postgres.psql("DO $$ BEGIN FOR i IN 100001..100500 LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
-        let committed = try fixture.postgres.psql("SELECT id FROM events ORDER BY id").split(separator: "\n").compactMap { Int($0) }
+        try await fixture.postgres.psql("DO $$ BEGIN FOR i IN 100001..100500 LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
+        let committed = try await fixture.postgres.psql("SELECT id FROM events ORDER BY id").split(separator: "\n").compactMap { Int($0) }
         #expect(committed.count > 800)
         let records = try await fixture.waitForRecords("every committed row") { records in
             records.contains { $0.changes.first?.keys == ["100500"] }
@@ -111,7 +111,7 @@ struct CaptureEndToEndTests {
     }
 
     @Test func walLevelReplicaIsAClearErrorNamingIt() async throws {
-        let fixture = try CaptureFixture(walLevel: "replica")
+        let fixture = try await CaptureFixture.make(walLevel: "replica")
         try await fixture.startServer()
         let capture = try fixture.launchCapture()
         #expect(await capture.waitForExit() == 1)
@@ -119,23 +119,23 @@ struct CaptureEndToEndTests {
     }
 
     @Test func aTableWithoutAReplicaIdentityStopsPublicationCreation() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("CREATE TABLE loose (x int)")
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("CREATE TABLE loose (x int)")
         try await fixture.startServer()
         let capture = try fixture.launchCapture()
         #expect(await capture.waitForExit() == 1)
         #expect(capture.outputText.contains("public.loose") && capture.outputText.contains("REPLICA IDENTITY FULL"), "\(capture.outputText)")
-        #expect(try fixture.postgres.psql("SELECT count(*) FROM pg_publication") == "0")
+        #expect(try await fixture.postgres.psql("SELECT count(*) FROM pg_publication") == "0")
         // Left out with --tables, it is no obstacle.
-        try fixture.postgres.psql("CREATE TABLE kept (id int PRIMARY KEY)")
+        try await fixture.postgres.psql("CREATE TABLE kept (id int PRIMARY KEY)")
         try await fixture.startCapture(["--tables", "kept"])
-        try fixture.postgres.psql("INSERT INTO kept VALUES (1); INSERT INTO loose VALUES (1)")
+        try await fixture.postgres.psql("INSERT INTO kept VALUES (1); INSERT INTO loose VALUES (1)")
         #expect(try await fixture.waitForRecordCount(1).map(\.summary) == ["kept:1"])
     }
 
     @Test func passwordsOverTCPTheTableFilterAndDroppingTheSlot() async throws {
-        let fixture = try CaptureFixture()
-        try fixture.postgres.psql("""
+        let fixture = try await CaptureFixture.make()
+        try await fixture.postgres.psql("""
             CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY);
             CREATE ROLE capture LOGIN REPLICATION PASSWORD 'se cret';
             CREATE PUBLICATION only_a FOR TABLE a, b;
@@ -144,32 +144,32 @@ struct CaptureEndToEndTests {
         let dsn = "postgresql://capture:se%20cret@127.0.0.1:\(fixture.postgres.port)/postgres"
         let capture = try fixture.launchCapture(["--slot", "other", "--publication", "only_a", "--tables", "a"], dsn: dsn)
         #expect(await capture.waitForOutput("streaming"), "\(capture.outputText)")
-        try fixture.postgres.psql("INSERT INTO b VALUES (1); INSERT INTO a VALUES (7)")
+        try await fixture.postgres.psql("INSERT INTO b VALUES (1); INSERT INTO a VALUES (7)")
         #expect(try await fixture.waitForRecordCount(1).map(\.summary) == ["a:7"])
         #expect(await capture.terminate() == 0)
-        #expect(try fixture.postgres.psql("SELECT slot_name FROM pg_replication_slots") == "other")
+        #expect(try await fixture.postgres.psql("SELECT slot_name FROM pg_replication_slots") == "other")
         let drop = try fixture.launchCapture(["--slot", "other", "--drop-slot"], dsn: dsn)
         #expect(await drop.waitForExit() == 0, "\(drop.outputText)")
-        #expect(try fixture.postgres.psql("SELECT count(*) FROM pg_replication_slots") == "0")
+        #expect(try await fixture.postgres.psql("SELECT count(*) FROM pg_replication_slots") == "0")
         let wrong = try fixture.launchCapture(["--slot", "other"], dsn: "postgresql://capture:nope@127.0.0.1:\(fixture.postgres.port)/postgres")
         #expect(await wrong.waitForExit() == 1)
         #expect(wrong.outputText.contains("password authentication failed"), "\(wrong.outputText)")
     }
 
     @Test func hugeTransactionsDDLAndDroppedTablesNeverStopTheStream() async throws {
-        let fixture = try CaptureFixture(captureArguments: ["--max-keys", "100"])
-        try fixture.postgres.psql("CREATE TABLE big (id int PRIMARY KEY, v text); CREATE TABLE gone (id int PRIMARY KEY)")
+        let fixture = try await CaptureFixture.make(captureArguments: ["--max-keys", "100"])
+        try await fixture.postgres.psql("CREATE TABLE big (id int PRIMARY KEY, v text); CREATE TABLE gone (id int PRIMARY KEY)")
         try await fixture.startServer()
         try await fixture.startCapture()
-        try fixture.postgres.psql("INSERT INTO big SELECT g, 'x' FROM generate_series(1, 20000) g")
-        try fixture.postgres.psql("INSERT INTO gone VALUES (1)")
-        try fixture.postgres.psql("DROP TABLE gone")
-        try fixture.postgres.psql("ALTER TABLE big ADD COLUMN w int DEFAULT 0")
-        try fixture.postgres.psql("ALTER TABLE big DROP CONSTRAINT big_pkey")
-        try fixture.postgres.psql("ALTER TABLE big REPLICA IDENTITY FULL")
-        try fixture.postgres.psql("UPDATE big SET w = 1 WHERE id = 5")
-        try fixture.postgres.psql("ALTER TABLE big ADD PRIMARY KEY (id); ALTER TABLE big REPLICA IDENTITY DEFAULT")
-        try fixture.postgres.psql("UPDATE big SET w = 2 WHERE id = 6")
+        try await fixture.postgres.psql("INSERT INTO big SELECT g, 'x' FROM generate_series(1, 20000) g")
+        try await fixture.postgres.psql("INSERT INTO gone VALUES (1)")
+        try await fixture.postgres.psql("DROP TABLE gone")
+        try await fixture.postgres.psql("ALTER TABLE big ADD COLUMN w int DEFAULT 0")
+        try await fixture.postgres.psql("ALTER TABLE big DROP CONSTRAINT big_pkey")
+        try await fixture.postgres.psql("ALTER TABLE big REPLICA IDENTITY FULL")
+        try await fixture.postgres.psql("UPDATE big SET w = 1 WHERE id = 5")
+        try await fixture.postgres.psql("ALTER TABLE big ADD PRIMARY KEY (id); ALTER TABLE big REPLICA IDENTITY DEFAULT")
+        try await fixture.postgres.psql("UPDATE big SET w = 2 WHERE id = 6")
         let records = try await fixture.waitForRecordCount(4)
         #expect(records.map(\.summary) == ["big(*)", "gone:1", "big(*)", "big:6"])
         #expect(fixture.capture?.isRunning == true)
@@ -198,7 +198,7 @@ struct CaptureEndToEndTests {
         let positions = records.compactMap { $0.metaObject?["lsn"]?.stringValue }.compactMap(Self.walPosition)
         #expect(positions == positions.sorted() && Set(positions).count == positions.count, sourceLocation: sourceLocation)
         await fixture.killServer()
-        let verify = try PostgresServer.run(ChildProcess.tidemarkBinary, ["verify", "--data", fixture.directory.dataPath])
+        let verify = try await PostgresServer.run(ChildProcess.tidemarkBinary, ["verify", "--data", fixture.directory.dataPath])
         #expect(verify.hasPrefix("ok"), "\(verify)", sourceLocation: sourceLocation)
     }
 

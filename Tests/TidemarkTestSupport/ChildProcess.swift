@@ -9,7 +9,6 @@ public final class ChildProcess: Sendable {
     private let output: CollectedOutput
     private let exited: AsyncStream<Int32>
     private let outputChanges: AsyncStream<Void>
-    private let outputEnded: Mutex<Bool>
 
     /// The `tidemark` binary built beside the test bundle (or `$TIDEMARK_BIN`).
     public static var tidemarkBinary: String {
@@ -34,12 +33,11 @@ public final class ChildProcess: Sendable {
         process.standardError = pipe
         let output = CollectedOutput()
         let (lines, linesSink) = AsyncStream.makeStream(of: Void.self)
-        let ended = Mutex(false)
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if data.isEmpty {
                 handle.readabilityHandler = nil
-                ended.withLock { $0 = true }
+                output.end()
                 return
             }
             output.append(String(decoding: data, as: UTF8.self))
@@ -56,7 +54,6 @@ public final class ChildProcess: Sendable {
         self.output = output
         self.exited = exited
         self.outputChanges = lines
-        self.outputEnded = ended
     }
 
     public var outputText: String { output.text }
@@ -73,7 +70,7 @@ public final class ChildProcess: Sendable {
     /// process it started keep the pipe open).
     public func finalOutput() async -> String {
         let deadline = ContinuousClock.now + .seconds(5)
-        while !outputEnded.withLock({ $0 }) && ContinuousClock.now < deadline {
+        while !output.ended && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(5))
         }
         return outputText
@@ -103,13 +100,22 @@ public final class ChildProcess: Sendable {
 
 /// What the child printed, shared with the pipe's reading callback.
 private final class CollectedOutput: Sendable {
-    private let value = Mutex("")
+    private let value = Mutex((text: "", ended: false))
 
     func append(_ text: String) {
-        value.withLock { $0 += text }
+        value.withLock { $0.text += text }
+    }
+
+    /// The pipe reached end of file: nothing more will be appended.
+    func end() {
+        value.withLock { $0.ended = true }
     }
 
     var text: String {
-        value.withLock { $0 }
+        value.withLock { $0.text }
+    }
+
+    var ended: Bool {
+        value.withLock { $0.ended }
     }
 }

@@ -13,10 +13,15 @@ final class CaptureFixture {
     private(set) var capture: ChildProcess?
     let captureArguments: [String]
 
-    init(walLevel: String = "logical", captureArguments: [String] = []) throws {
-        postgres = try PostgresServer(walLevel: walLevel)
+    private init(postgres: PostgresServer, captureArguments: [String]) throws {
+        self.postgres = postgres
         directory = try TemporaryDirectory()
         self.captureArguments = captureArguments
+    }
+
+    /// A fixture with its PostgreSQL started (Tidemark and the capture are started by the test).
+    static func make(walLevel: String = "logical", captureArguments: [String] = []) async throws -> CaptureFixture {
+        try CaptureFixture(postgres: try await PostgresServer.start(walLevel: walLevel), captureArguments: captureArguments)
     }
 
     func startServer() async throws {

@@ -112,17 +112,9 @@ final class PostgresServer: Sendable {
         }
     }
 
-    /// Runs a command to its end (never with Foundation's blocking wait, which can hang
-    /// on the concurrency pool) and returns its trimmed output; a failure throws it.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) async throws -> String {
-        let child = try ChildProcess(executable: executable, arguments: arguments)
-        let status = await child.waitForExit()
-        let text = await child.finalOutput()
-        guard status == 0 else {
-            throw PostgresServerError(command: ([executable] + arguments).joined(separator: " "), output: text)
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        try await ShortCommand.run(executable, arguments)
     }
 
     /// The next port from 55432 on that nothing listens on.
