@@ -40,6 +40,12 @@ let package = Package(
             dependencies: ["LMDB"],
             swiftSettings: swiftSettings
         ),
+        // Same-host readers: `stamp` and `check` answered from the server's data file in place.
+        .target(
+            name: "TidemarkLocalReader",
+            dependencies: ["TidemarkStore", "LMDB"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TidemarkProtocol",
             dependencies: [
@@ -100,6 +106,7 @@ let package = Package(
                 "TidemarkClient",
                 "TidemarkConformance",
                 "TidemarkBench",
+                "TidemarkLocalReader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
