@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "TidemarkServerTests",
             dependencies: [
-                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport",
+                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport", "TidemarkLocalReader", "LMDB",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
