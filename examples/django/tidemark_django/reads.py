@@ -159,7 +159,7 @@ def execute_read(original, compiler, result_type, chunked_fetch, chunk_size, arg
         # tidemark_why: report, read the database, leave the cache alone.
         capture.append({"sql": sql, "params": params, "key": key, "deps": read_deps, "entry": entry})
         return run()
-    tm = client.get()
+    tm = client.reader()
     if entry is not None:
         stamp, _, result = entry
         if tm.is_valid(stamp, read_deps):
