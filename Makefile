@@ -15,6 +15,11 @@ deps:
 		echo "installing liblmdb-dev"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config; \
 	fi
+	@# The local-reading tests list LMDB's reader table with mdb_stat.
+	@if ! command -v mdb_stat >/dev/null 2>&1; then \
+		echo "installing lmdb-utils"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lmdb-utils; \
+	fi
 	@# The report test opens `tidemark report` output in headless Chromium.
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
 		echo "installing chromium"; \
