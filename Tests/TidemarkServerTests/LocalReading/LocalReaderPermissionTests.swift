@@ -55,21 +55,10 @@ struct LocalReaderPermissionTests {
 /// data file. Needs root to change user, as CI runs.
 @Suite(.enabled(if: getuid() == 0, "changing to another user needs root"))
 struct LocalReaderOtherUserTests {
-    static let nobody = "65534"
     static let group = "4242"
 
     private static func runAsNobody(groups: String?, _ command: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        let groupArguments = groups.map { ["--groups", $0] } ?? ["--clear-groups"]
-        process.arguments = ["--reuid", nobody, "--regid", nobody] + groupArguments + ["--"] + command
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try OtherUser.run(command, groups: groups)
     }
 
     @Test func aGroupMemberReadsAndAnOutsiderIsRefused() async throws {

@@ -18,7 +18,6 @@ Reads use the ``lmdb`` package (``pip install 'tidemark[local]'``).
 
 from __future__ import annotations
 
-import logging
 import os
 import stat as stat_module
 import struct
@@ -29,6 +28,7 @@ from typing import Any, Iterable, Mapping
 
 from .client import _entry_json, _stamp_query
 from .errors import InvalidParams, TidemarkError, Unavailable
+from .failsafe import FailSafeReads
 from .values import (
     ChangedDep,
     CheckResult,
@@ -42,8 +42,6 @@ from .values import (
 )
 
 __all__ = ["LocalReader", "LocalReadingRefused", "UnsupportedFormat", "FORMAT_VERSION"]
-
-logger = logging.getLogger("tidemark")
 
 #: The on-disk format this reader knows (meta key ``format``). Any other is refused.
 FORMAT_VERSION = 1
@@ -222,7 +220,7 @@ def _open_shared(directory: str, lmdb: Any) -> _DataFile:
         return opened
 
 
-class LocalReader:
+class LocalReader(FailSafeReads):
     """Answers ``stamp`` and ``check`` by reading the server's data directory in place.
 
     Never more optimistic than the server at the same moment: every call reads a fresh
@@ -294,22 +292,7 @@ class LocalReader:
         keys = self._fast_deps(deps)
         if keys is None:
             keys = _decode_deps(_params_array({"deps": deps_json(deps)}, "deps", "", optional=True))
-        opened = self._current()
-        try:
-            txn = opened.env.begin(None, None, False, False)
-            try:
-                lsn = self._snapshot_lsn(txn, opened)
-                versions = []
-                cacheable = True
-                for dep_keys in keys:
-                    version, pending = _version_and_pending(txn, opened, dep_keys[1], dep_keys[2])
-                    versions.append(version)
-                    cacheable = cacheable and not pending
-            finally:
-                txn.abort()
-        except self._lmdb.Error as error:
-            raise Unavailable(f"cannot read {self.data_dir}: {error}", error) from error
-        return StampResult(opened.epoch, lsn, versions, cacheable)
+        return self._read(_stamp_answer, keys)
 
     # -- check -----------------------------------------------------------------------------
 
@@ -334,23 +317,29 @@ class LocalReader:
         return self._answer([_decode_query(value, "entries", index) for index, value in enumerate(values)])
 
     def _answer(self, queries: list[tuple]) -> list[CheckResult]:
+        return self._read(self._check_answers, queries)
+
+    def _read(self, answer: Any, argument: Any) -> Any:
+        """``answer(txn, opened, lsn, argument)`` in one snapshot of the current file."""
         opened = self._current()
         try:
             # begin(db, parent, write, buffers), positionally: keywords cost a tenth of a check.
             txn = opened.env.begin(None, None, False, False)
             try:
-                current = self._snapshot_lsn(txn, opened)
-                results = []
-                for query in queries:
-                    if query[0] == "name":
-                        results.append(self._named(txn, opened, query[1], current))
-                    else:
-                        results.append(_validity(txn, opened, query[1], query[2], query[3], current))
-                return results
+                return answer(txn, opened, self._snapshot_lsn(txn, opened), argument)
             finally:
                 txn.abort()
         except self._lmdb.Error as error:
             raise Unavailable(f"cannot read {self.data_dir}: {error}", error) from error
+
+    def _check_answers(self, txn: Any, opened: _DataFile, current: int, queries: list[tuple]) -> list[CheckResult]:
+        results = []
+        for query in queries:
+            if query[0] == "name":
+                results.append(self._named(txn, opened, query[1], current))
+            else:
+                results.append(_validity(txn, opened, query[1], query[2], query[3], current))
+        return results
 
     def _named(self, txn: Any, opened: _DataFile, name: bytes, current: int) -> CheckResult:
         entry = txn.get(name, None, opened.names)
@@ -415,45 +404,6 @@ class LocalReader:
             return None
         return ("stamp", epoch.lower(), stamp_lsn, keys)
 
-    # -- fail-safe helpers, as Client's ----------------------------------------------------
-
-    def safe_stamp(self, deps: Iterable[DepLike] | DepLike | None = None) -> StampResult | None:
-        """The stamp to store with an entry, or None (do not cache) when the deps are pending
-        or the data cannot be read."""
-        try:
-            result = self.stamp(deps)
-        except Unavailable as error:
-            logger.debug("tidemark: local stamp unavailable, not caching: %s", error)
-            return None
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: local stamp failed, not caching: %s", error)
-            return None
-        return result if result.cacheable else None
-
-    def is_valid(self, stamp: StampLike | None, deps: Iterable[DepLike] | DepLike | None) -> bool:
-        """True only if the entry is valid; False on any failure."""
-        if stamp is None or deps is None:
-            return False
-        try:
-            return self.check(stamp, deps=deps).valid
-        except Unavailable as error:
-            logger.debug("tidemark: local check unavailable, treating as a miss: %s", error)
-            return False
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: local check failed, treating as a miss: %s", error)
-            return False
-
-    def is_name_valid(self, name: str) -> bool:
-        """True only if the named entry is registered and valid; False on any failure."""
-        try:
-            return self.check_name(name).valid
-        except Unavailable as error:
-            logger.debug("tidemark: local check unavailable, treating as a miss: %s", error)
-            return False
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: local check failed, treating as a miss: %s", error)
-            return False
-
 
 # -- the format (PROTOCOL.md, "Local reading") ------------------------------------------
 
@@ -511,6 +461,16 @@ def _version_and_pending(txn: Any, opened: _DataFile, table: bytes, key: bytes |
         return version, False
     keyed = get(key, None, opened.pending_keys)
     return version, bool(keyed) and _from_bytes(keyed, "big") > 0
+
+
+def _stamp_answer(txn: Any, opened: _DataFile, lsn: int, keys: list) -> StampResult:
+    versions = []
+    cacheable = True
+    for _, table, key in keys:
+        version, pending = _version_and_pending(txn, opened, table, key)
+        versions.append(version)
+        cacheable = cacheable and not pending
+    return StampResult(opened.epoch, lsn, versions, cacheable)
 
 
 def _validity(txn: Any, opened: _DataFile, epoch: str, stamp_lsn: int, keys: list, current: int) -> CheckResult:
