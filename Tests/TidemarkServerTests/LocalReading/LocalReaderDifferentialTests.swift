@@ -43,6 +43,9 @@ struct LocalReaderDifferentialTests {
                 server = try await ServerProcess.start(
                     socketPath: directory.socketPath, dataPath: directory.dataPath, arguments: arguments)
                 client = try await TidemarkClient.connect(socketPath: directory.socketPath)
+                // The server waited before answering, so the reader has noticed by now.
+                let fresh = try await client.stamp().epoch
+                #expect(try reader.stamp([]).epoch == fresh, "step \(step): the reader moved to the new directory")
                 openIntents = []
                 names = []
             }
