@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.conf import settings
 
 from tests.helpers import counting
+from tests.testapp.models import Author, Book
 from tests.shapes import FRESHNESS_WRITES, PROBE_NAMES, READS, WRITES, clear, make_data, snapshot
 
 
@@ -71,6 +72,32 @@ def test_read_shape(data, name, fn, mode):
         write(data)
         assert outcome(run) == reference(run), f"stale after {write_name}"
         assert outcome(run) == reference(run), f"stale after {write_name} (second read)"
+
+
+@pytest.mark.parametrize("name,fn,mode", READS, ids=[r[0] for r in READS])
+def test_read_shape_in_transaction(data, name, fn, mode):
+    """The same shapes inside a transaction that wrote two of the tables they read: the
+    transaction's own rows, served from the shared cache only where it did not write, from
+    its own cache otherwise."""
+    run = lambda: fn(data)  # noqa: E731
+    mode = _mode(mode)
+    with transaction.atomic():
+        Book.objects.filter(pk=data.one).update(price=12)
+        Author.objects.filter(pk=data.bob).update(name="bobby")
+        expected = reference(run)
+        with counting() as first:
+            got_first = outcome(run)
+        with counting() as second:
+            got_second = outcome(run)
+        assert got_first == expected
+        assert got_second == expected
+        if mode == "cached":
+            assert first["stored"] + first["tx_stored"] >= 1, first
+            assert second["hit"] + second["tx_hit"] >= 1 and second["miss"] + second["tx_miss"] == 0, second
+        elif mode == "bypass":
+            assert first["stored"] + first["tx_stored"] + second["hit"] + second["tx_hit"] == 0, (first, second)
+        transaction.set_rollback(True)
+    assert outcome(run) == reference(run)
 
 
 PROBES = [r for r in READS if r[0] in PROBE_NAMES]

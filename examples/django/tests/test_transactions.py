@@ -231,3 +231,62 @@ def test_commit_refused_by_a_deferred_constraint_aborts_the_intent(books):
     kinds = [r.kind for r in records_since(start)]
     assert kinds == ["begin", "abort"]
     still_cached(price(b1.pk), 10)
+
+
+def _statements(fn):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+
+
+def test_autocommit_writes_run_exactly_the_applications_statements(books, settings):
+    """One statement per autocommit write, as without the app (no BEGIN/COMMIT around it),
+    announced with begin before it and commit after it."""
+    from tests.testapp.models import Code
+
+    b1, b2 = books
+
+    def save():
+        b1.price += 1
+        b1.save()
+
+    # (name, write, its statements, whether it may change book two)
+    writes = [
+        ("save", save, ["UPDATE"], False),
+        ("create", lambda: Book.objects.create(title="new", price=1), ["INSERT"], False),
+        ("create_text_pk", lambda: Code.objects.create(code="c1", value=1), ["INSERT"], False),
+        ("queryset_update", lambda: Book.objects.filter(price__gt=15).update(price=16), ["UPDATE"], True),
+        ("update_all", lambda: Book.objects.update(price=17), ["UPDATE"], True),
+        ("delete_instance", lambda: Code.objects.get(pk="c1").delete(), ["SELECT", "DELETE"], False),
+        ("raw", lambda: connection.cursor().execute("UPDATE testapp_book SET price = price + 1"), ["UPDATE"], True),
+    ]
+    for name, fn, expected, changes_two in writes:
+        cached(price(b2.pk))
+        start = current_lsn()
+        assert _statements(fn) == expected, name
+        assert [r.kind for r in records_since(start)] == ["begin", "commit"], name
+        now = Book.objects.no_cache().get(pk=b2.pk).price
+        (invalidated if changes_two else still_cached)(price(b2.pk), now)
+    with override_settings(TIDEMARK={**settings.TIDEMARK, "ENABLED": False}):
+        for name, fn, expected, _ in writes:
+            assert _statements(fn) == expected, f"{name} without the app"
+
+
+def test_refused_autocommit_write_aborts_its_intent(books):
+    from django.db import IntegrityError
+
+    from tests.testapp.models import Code
+
+    Code.objects.create(code="x", value=1)
+    cached(lambda: list(Code.objects.values_list("code", "value")))
+    for fn in (
+        lambda: Code.objects.create(code="x", value=2),
+        lambda: connection.cursor().execute("INSERT INTO testapp_code (code, value) VALUES ('x', 3)"),
+    ):
+        start = current_lsn()
+        with pytest.raises(IntegrityError):
+            fn()
+        assert [r.kind for r in records_since(start)] == ["begin", "abort"]
+        still_cached(lambda: list(Code.objects.values_list("code", "value")), [("x", 1)])
