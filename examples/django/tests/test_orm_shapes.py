@@ -11,6 +11,7 @@ from django.test import override_settings
 from django.conf import settings
 
 from tests.helpers import counting
+from tests.server import TidemarkServer
 from tests.testapp.models import Author, Book
 from tests.shapes import FRESHNESS_WRITES, PROBE_NAMES, READS, WRITES, clear, make_data, snapshot
 
@@ -30,6 +31,18 @@ def disabled():
 def reference(fn):
     with disabled():
         return outcome(fn)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _unsynced_server():
+    """These tests are about query shapes, not durability: a server of their own that does
+    not fsync (a few thousand writes), so they take seconds, not a minute."""
+    server = TidemarkServer(args=("--sync", "none")).start()
+    try:
+        with override_settings(TIDEMARK={**settings.TIDEMARK, "SOCKET": server.socket}):
+            yield
+    finally:
+        server.stop()
 
 
 @pytest.fixture
