@@ -65,15 +65,21 @@ def _mode(mode):
     return mode() if callable(mode) else mode
 
 
+def _twice(run):
+    """Runs a read twice: (first outcome, second outcome, first counters, second counters)."""
+    with counting() as first:
+        got_first = outcome(run)
+    with counting() as second:
+        got_second = outcome(run)
+    return got_first, got_second, first, second
+
+
 @pytest.mark.parametrize("name,fn,mode", READS, ids=[r[0] for r in READS])
 def test_read_shape(data, name, fn, mode):
     run = lambda: fn(data)  # noqa: E731
     mode = _mode(mode)
     expected = reference(run)
-    with counting() as first:
-        got_first = outcome(run)
-    with counting() as second:
-        got_second = outcome(run)
+    got_first, got_second, first, second = _twice(run)
     assert got_first == expected
     assert got_second == expected
     if mode == "cached":
@@ -98,10 +104,7 @@ def test_read_shape_in_transaction(data, name, fn, mode):
         Book.objects.filter(pk=data.one).update(price=12)
         Author.objects.filter(pk=data.bob).update(name="bobby")
         expected = reference(run)
-        with counting() as first:
-            got_first = outcome(run)
-        with counting() as second:
-            got_second = outcome(run)
+        got_first, got_second, first, second = _twice(run)
         assert got_first == expected
         assert got_second == expected
         if mode == "cached":

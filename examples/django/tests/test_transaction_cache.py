@@ -1,12 +1,10 @@
 """Reads inside transactions: the shared cache where that gives what the database would,
 the transaction's own cache otherwise; its uncommitted rows never reach anyone else."""
 
-import threading
-
 import pytest
 from django.db import connection, connections, transaction
 
-from tests.helpers import counting
+from tests.helpers import counting, in_thread
 from tests.test_invalidation import cached, still_cached
 from tests.testapp.models import Book, Tag
 from tidemark import Change
@@ -18,28 +16,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def books():
     return Book.objects.create(title="one", price=10), Book.objects.create(title="two", price=20)
-
-
-def in_thread(fn):
-    """fn() on another thread, so on another database connection; returns (value, counters)."""
-    out = {}
-
-    def run():
-        try:
-            with counting() as d:
-                out["value"] = fn()
-            out["delta"] = d
-        except BaseException as exc:  # re-raised in the caller's thread
-            out["error"] = exc
-        finally:
-            connections.close_all()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    if "error" in out:
-        raise out["error"]
-    return out["value"], out["delta"]
 
 
 def price(pk):

@@ -1,14 +1,12 @@
 """Transactions: changes are announced with begin just before COMMIT, committed after it,
 and never announced on rollback."""
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test import override_settings
 
 import tidemark_django
-from tests.helpers import counting
+from tests.helpers import counting, in_thread
 from tests.test_invalidation import cached, invalidated, price, still_cached
 from tests.testapp.models import Book, Tag
 from tidemark_django import client
@@ -121,20 +119,7 @@ def test_manual_transaction_management(books):
 
 
 def _read_in_other_thread(pk):
-    out = {}
-
-    def run():
-        try:
-            with counting() as d:
-                out["value"] = Book.objects.get(pk=pk).price
-            out["delta"] = d
-        finally:
-            connections.close_all()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out["value"], out["delta"]
+    return in_thread(lambda: Book.objects.get(pk=pk).price)
 
 
 def test_readers_never_serve_or_store_across_the_commit_window(books):

@@ -115,18 +115,9 @@ def wrap_commit(original):
             except Exception:
                 pass
             raise
-        try:
-            result = original(self)
-        except IntegrityError:
-            # A deferred constraint failed at COMMIT: the database rolled the transaction
-            # back, so nothing changed. Any other failure may hide a COMMIT that happened.
-            withdraw(intent)
-            raise
-        except BaseException:
-            finish(intent)
-            raise
-        finish(intent)
-        return result
+        # A deferred constraint failing at COMMIT (IntegrityError): the database rolled the
+        # transaction back, so nothing changed. Any other failure may hide a COMMIT.
+        return settle(intent, lambda: original(self), lambda exc: isinstance(exc, IntegrityError))
 
     commit.__wrapped__ = original
     return commit
@@ -163,42 +154,44 @@ def wrap_savepoint(original):
     return savepoint
 
 
-def wrap_savepoint_rollback(original):
-    def savepoint_rollback(self, sid):
+def _wrap_savepoint_end(original, apply):
+    def end(self, sid):
         original(self, sid)
         state = txstate.get(self)
         if state is not None:
-            state.rollback_to(sid)
+            apply(state, sid)
 
-    savepoint_rollback.__wrapped__ = original
-    return savepoint_rollback
+    end.__name__ = original.__name__
+    end.__wrapped__ = original
+    return end
+
+
+def wrap_savepoint_rollback(original):
+    return _wrap_savepoint_end(original, txstate.TransactionState.rollback_to)
 
 
 def wrap_savepoint_commit(original):
-    def savepoint_commit(self, sid):
-        original(self, sid)
-        state = txstate.get(self)
-        if state is not None:
-            state.release(sid)
-
-    savepoint_commit.__wrapped__ = original
-    return savepoint_commit
+    return _wrap_savepoint_end(original, txstate.TransactionState.release)
 
 
 def announced(connection, changes: dict, run):
     """Run one self-committing statement (autocommit) between ``begin`` and ``commit``."""
     intent = begin(connection, writes_changes.to_changes(changes))
     executed = local.executed
+    # Refused before any of its statements completed: nothing changed.
+    return settle(intent, run, lambda exc: isinstance(exc, _REFUSED) and local.executed == executed)
+
+
+def settle(intent, run, refused):
+    """Run what the intent announces, then commit it, or abort it if ``refused(error)``
+    says the database certainly changed nothing."""
     try:
         result = run()
-    except _REFUSED:
-        if local.executed == executed:
-            withdraw(intent)  # refused before any of its statements completed
+    except BaseException as exc:
+        if refused(exc):
+            withdraw(intent)
         else:
             finish(intent)
-        raise
-    except BaseException:
-        finish(intent)
         raise
     finish(intent)
     return result
