@@ -275,3 +275,34 @@ def test_refused_autocommit_write_aborts_its_intent(books):
             fn()
         assert [r.kind for r in records_since(start)] == ["begin", "abort"]
         still_cached(lambda: list(Code.objects.values_list("code", "value")), [("x", 1)])
+
+
+def test_failed_commit_announces_again_when_retried(books):
+    """A COMMIT that fails may leave the transaction open (SQLite: "database is locked");
+    a later commit must announce its changes again, or what others cached in between
+    (the old row, under a stamp after the first announcement) would stay valid."""
+    from django.db import OperationalError
+
+    b1, _ = books
+    cached(price(b1.pk))
+    transaction.set_autocommit(False)
+    try:
+        Book.objects.filter(pk=b1.pk).update(price=11)
+
+        def refuse():
+            raise OperationalError("database is locked")
+
+        connection._commit = refuse
+        try:
+            with pytest.raises(OperationalError):
+                transaction.commit()
+        finally:
+            del connection._commit
+        value, _ = _read_in_other_thread(b1.pk)
+        assert value == 10
+        start = current_lsn()
+        transaction.commit()
+        assert [r.kind for r in records_since(start)] == ["begin", "commit"]
+    finally:
+        transaction.set_autocommit(True)
+    invalidated(price(b1.pk), 11)

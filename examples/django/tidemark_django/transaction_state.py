@@ -160,3 +160,7 @@ def ensure(connection) -> TransactionState:
 
 def pop(connection) -> TransactionState | None:
     return connection.__dict__.pop(_ATTR, None)
+
+
+def restore(connection, state: TransactionState) -> None:
+    connection.__dict__.setdefault(_ATTR, state)

@@ -115,9 +115,15 @@ def wrap_commit(original):
             except Exception:
                 pass
             raise
-        # A deferred constraint failing at COMMIT (IntegrityError): the database rolled the
-        # transaction back, so nothing changed. Any other failure may hide a COMMIT.
-        return settle(intent, lambda: original(self), lambda exc: isinstance(exc, IntegrityError))
+        try:
+            # A deferred constraint failing at COMMIT (IntegrityError): the database rolled
+            # the transaction back, so nothing changed. Any other failure may hide a COMMIT.
+            return settle(intent, lambda: original(self), lambda exc: isinstance(exc, IntegrityError))
+        except Exception:
+            # The transaction may still be open (SQLite "database is locked"): a later
+            # commit() must announce its changes again; rollback() or close() drop them.
+            txstate.restore(self, state)
+            raise
 
     commit.__wrapped__ = original
     return commit
