@@ -15,6 +15,16 @@ deps:
 		echo "installing liblmdb-dev"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq liblmdb-dev pkg-config; \
 	fi
+	@# The local-reading tests list LMDB's reader table with mdb_stat.
+	@if ! command -v mdb_stat >/dev/null 2>&1; then \
+		echo "installing lmdb-utils"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq lmdb-utils; \
+	fi
+	@# The capture tests run private PostgreSQL clusters (initdb, pg_ctl, psql).
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then \
+		echo "installing postgresql"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client; \
+	fi
 	@# The report test opens `tidemark report` output in headless Chromium.
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
 		echo "installing chromium"; \

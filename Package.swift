@@ -40,6 +40,12 @@ let package = Package(
             dependencies: ["LMDB"],
             swiftSettings: swiftSettings
         ),
+        // Same-host readers: `stamp` and `check` answered from the server's data file in place.
+        .target(
+            name: "TidemarkLocalReader",
+            dependencies: ["TidemarkStore", "LMDB"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TidemarkProtocol",
             dependencies: [
@@ -115,6 +121,7 @@ let package = Package(
                 "TidemarkConformance",
                 "TidemarkBench",
                 "TidemarkCapture",
+                "TidemarkLocalReader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -162,7 +169,7 @@ let package = Package(
         .testTarget(
             name: "TidemarkServerTests",
             dependencies: [
-                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport",
+                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport", "TidemarkLocalReader", "LMDB",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

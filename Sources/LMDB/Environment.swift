@@ -11,10 +11,11 @@ public final class Environment: @unchecked Sendable {
     // @unchecked: an MDB_env is documented as thread-safe once opened; `handle` is
     // immutable after init and `mdb_env_close` runs only in deinit, when no one else holds it.
     let handle: OpaquePointer
+    let readerPool = ReaderPool()
 
     public struct Options: Sendable {
         /// The largest the data file may grow to. Writes beyond it fail with `mapFull`
-        /// and write nothing.
+        /// and write nothing. 0 takes the size the file records (for readers).
         public var mapSize: Int = 16 << 30
         public var maxDatabases: UInt32 = 16
         public var maxReaders: UInt32 = 512
@@ -50,6 +51,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     deinit {
+        readerPool.drain()
         mdb_env_close(handle)
     }
 

@@ -1,19 +1,30 @@
 import CLMDB
 
 /// A read-only snapshot. Non-copyable so that it cannot outlive its scope or be ended
-/// twice; it is always aborted (LMDB's way of ending a reader) in deinit.
+/// twice; it is always ended in deinit: aborted (LMDB's way of ending a reader), or, for a
+/// pooled one, reset so that its reader slot can be renewed for the next snapshot.
 public struct ReadTransaction: ~Copyable, TransactionReading {
     let handle: OpaquePointer
+    private let pooled: Bool
 
     init(environment: Environment) throws(LMDBError) {
         var transaction: OpaquePointer?
         try LMDBError.check(
             mdb_txn_begin(environment.handle, nil, UInt32(MDB_RDONLY), &transaction), "mdb_txn_begin(read)")
         self.handle = transaction!
+        self.pooled = false
+    }
+
+    /// Starts a new snapshot on a reset transaction of the environment's reader pool.
+    init(renewing handle: OpaquePointer) throws(LMDBError) {
+        try LMDBError.check(mdb_txn_renew(handle), "mdb_txn_renew")
+        self.handle = handle
+        self.pooled = true
     }
 
     deinit {
-        mdb_txn_abort(handle)
+        // A reset reader keeps its slot but no longer holds its snapshot's pages.
+        if pooled { mdb_txn_reset(handle) } else { mdb_txn_abort(handle) }
     }
 
     public func withValue<Result>(

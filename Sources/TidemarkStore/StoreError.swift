@@ -6,6 +6,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         fileprivate enum Kind: Hashable, Sendable {
             case invalidArgument, storageFull, unknownIntent, compacted, locked, unsafeDirectory, sourceOutOfOrder
             case corrupted, io
+            case unsupportedFormat
         }
 
         fileprivate let kind: Kind
@@ -27,6 +28,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let unsafeDirectory = Code(kind: .unsafeDirectory)
         /// Stored bytes that cannot be decoded.
         public static let corrupted = Code(kind: .corrupted)
+        /// The data file's format version is not one this build knows.
+        public static let unsupportedFormat = Code(kind: .unsupportedFormat)
         /// Any other failure of the storage engine or the file system.
         public static let io = Code(kind: .io)
 

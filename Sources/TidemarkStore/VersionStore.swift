@@ -30,9 +30,18 @@ public protocol VersionStore: AnyObject, Sendable {
     /// ending), or nil when nothing is scheduled.
     func nextHousekeeping() throws(StoreError) -> Milliseconds?
 
+    /// Frees what readers in other processes left behind when they died mid-read (LMDB's
+    /// reader slots), returning how many; housekeeping calls it about once a second.
+    func clearStaleReaders() throws(StoreError) -> Int
+
     /// Applies `batch` in order in one transaction. A request that breaks a rule fails
     /// alone; a storage failure fails the whole batch, which then wrote nothing.
     func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch
+}
+
+extension VersionStore {
+    /// A backend without same-host readers has nothing to clear.
+    public func clearStaleReaders() throws(StoreError) -> Int { 0 }
 }
 
 /// Counts and sizes for `stats`.

@@ -24,7 +24,7 @@ struct Tidemark: AsyncParsableCommand {
             ServeCommand.self, WriteCommand.self, StampCommand.self, CheckCommand.self,
             RegisterCommand.self, BeginCommand.self, CommitCommand.self, AbortCommand.self,
             LogCommand.self, StatsCommand.self, CompactCommand.self, WhyCommand.self, VerifyCommand.self, ConformanceCommand.self,
-            ExportCommand.self, ImportCommand.self, BenchCommand.self, AdviseCommand.self, ReportCommand.self,
-            CaptureCommand.self,
+            ExportCommand.self, ImportCommand.self, BenchCommand.self, LocalBenchCommand.self, AdviseCommand.self,
+            ReportCommand.self, CaptureCommand.self,
         ])
 }

@@ -6,7 +6,8 @@ import TidemarkStore
 /// Expires intents when their lease ends and purges names past their TTL, by queueing
 /// `housekeeping` mutations through the writer at the time the store says work is due.
 /// It looks again at least every `maxSleep`, so an intent begun with a short lease while
-/// it sleeps expires at most that late.
+/// it sleeps expires at most that late. About once a second it also clears the reader
+/// slots of same-host readers that died mid-read, which would otherwise pin old pages.
 public final class Housekeeper: Service {
     private let store: any VersionStore
     private let writer: GroupCommitWriter
@@ -14,6 +15,7 @@ public final class Housekeeper: Service {
     private let logger: Logger
     private let clock: @Sendable () -> Milliseconds
     private let maxSleep: Milliseconds = 100
+    private let readerCheckInterval: Milliseconds = 1000
 
     init(
         store: any VersionStore, writer: GroupCommitWriter, eventLoop: any EventLoop, logger: Logger,
@@ -29,10 +31,24 @@ public final class Housekeeper: Service {
     public func run() async throws {
         // cancelOnGracefulShutdown ends the sleep at once when the server stops.
         try? await cancelWhenGracefulShutdown {
+            var readersCheckedAt: Milliseconds = 0
             while !Task.isCancelled {
+                if self.clock() >= readersCheckedAt + self.readerCheckInterval {
+                    readersCheckedAt = self.clock()
+                    self.clearStaleReaders()
+                }
                 let delay = await self.runDueWork()
                 try await Task.sleep(for: .milliseconds(delay))
             }
+        }
+    }
+
+    private func clearStaleReaders() {
+        do {
+            let cleared = try store.clearStaleReaders()
+            if cleared > 0 { logger.notice("cleared stale reader slots", metadata: ["count": "\(cleared)"]) }
+        } catch {
+            logger.warning("cannot clear stale reader slots", metadata: ["error": "\(error)"])
         }
     }
 

@@ -4,10 +4,14 @@ extension LMDBStore {
     /// Runs `body`, turning whatever it throws into a `StoreError`: the one place where
     /// LMDB's errors become the store's.
     func guarded<Result>(_ context: @autoclosure () -> String, _ body: () throws -> Result) throws(StoreError) -> Result {
+        try Self.guarded(context(), body)
+    }
+
+    static func guarded<Result>(_ context: @autoclosure () -> String, _ body: () throws -> Result) throws(StoreError) -> Result {
         do {
             return try body()
         } catch {
-            throw Self.storeError(error, context())
+            throw storeError(error, context())
         }
     }
 

@@ -10,45 +10,15 @@ extension LMDBStore {
     public func stamp(_ deps: [Dep]) throws(StoreError) -> StampResult {
         try limits.validate(deps, field: "deps")
         return try guarded("cannot read versions") {
-            try environment.read { transaction in
-                var versions: [LSN] = []
-                versions.reserveCapacity(deps.count)
-                var cacheable = true
-                for dep in deps {
-                    versions.append(try version(of: dep, in: transaction))
-                    if cacheable, try isPending(dep, in: transaction) { cacheable = false }
-                }
-                return StampResult(
-                    epoch: epoch, lsn: try currentLSN(in: transaction), versions: versions, cacheable: cacheable)
-            }
+            try environment.read { try stampAnswer(deps, in: $0) }
         }
     }
 
     public func check(_ queries: [CheckQuery]) throws(StoreError) -> [Validity] {
-        for (index, query) in queries.enumerated() {
-            // Both field names are built only for an error.
-            switch query {
-            case .stamp(_, let deps):
-                try limits.validate(deps, field: (queries.count == 1 ? "" : "entries[\(index)].") + "deps")
-            case .name(let name):
-                try limits.validate(name: name, field: (queries.count == 1 ? "" : "entries[\(index)].") + "name")
-            }
-        }
+        try validate(queries)
         let now = clock()
         return try guarded("cannot check") {
-            try environment.read { transaction in
-                let lsn = try currentLSN(in: transaction)
-                return try queries.map { query in
-                    switch query {
-                    case .stamp(let stamp, let deps):
-                        return try validity(of: stamp, deps: deps, currentLSN: lsn, in: transaction)
-                    case .name(let name):
-                        guard let entry = try namedEntry(name, in: transaction) else { return Validity(reason: .unknown) }
-                        guard entry.expiresAt > now else { return Validity(reason: .expired) }
-                        return try validity(of: entry.stamp, deps: entry.deps, currentLSN: lsn, in: transaction)
-                    }
-                }
-            }
+            try environment.read { try checkAnswers(queries, now: now, in: $0) }
         }
     }
 

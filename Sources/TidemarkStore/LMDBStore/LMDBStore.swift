@@ -19,6 +19,9 @@ public final class LMDBStore: VersionStore {
         public var closedIntentRetention: Milliseconds = 3_600_000
         /// Most names purged by one housekeeping pass, so it never holds the writer long.
         public var purgeBatch = 1000
+        /// The group whose members may read the data file in place (`serve
+        /// --local-readers`); nil keeps the directory private to the server's user.
+        public var localReaderGroup: UInt32?
 
         public init() {}
     }
@@ -30,7 +33,7 @@ public final class LMDBStore: VersionStore {
     let environment: Environment
     let schema: Schema
     let clock: @Sendable () -> Milliseconds
-    private let directory: DataDirectory
+    let directory: DataDirectory
 
     /// Opens the store in `path`, creating the directory and a new epoch when needed.
     /// `clock` gives the wall time in milliseconds; tests pass a manual one.
@@ -59,6 +62,7 @@ public final class LMDBStore: VersionStore {
         self.environment = environment
         self.schema = schema
         self.epoch = try Self.loadOrCreateEpoch(environment: environment, schema: schema)
+        if !options.readOnly { try openForLocalReaders() }
     }
 
     public static let wallClock: @Sendable () -> Milliseconds = {
@@ -69,10 +73,8 @@ public final class LMDBStore: VersionStore {
 
     private static func loadOrCreateEpoch(environment: Environment, schema: Schema) throws(StoreError) -> Epoch {
         do {
-            if let existing = try environment.read({ transaction in
-                try transaction.value(in: schema.meta, forKey: Schema.MetaKey.epoch)
-            }) {
-                return try decodeEpoch(existing)
+            if let existing = try environment.read({ try schema.storedEpoch(in: $0) }) {
+                return existing
             }
             return try environment.write { transaction in
                 let epoch = Epoch.random()
@@ -88,11 +90,5 @@ public final class LMDBStore: VersionStore {
         } catch {
             throw storeError(error, "cannot read or create the epoch")
         }
-    }
-
-    private static func decodeEpoch(_ bytes: [UInt8]) throws(StoreError) -> Epoch {
-        guard bytes.count == 16 else { throw StoreError(.corrupted, "the stored epoch has \(bytes.count) bytes") }
-        let word = { (range: Range<Int>) in bytes[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
-        return Epoch(high: word(0..<8), low: word(8..<16))
     }
 }

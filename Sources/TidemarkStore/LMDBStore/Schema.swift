@@ -69,6 +69,7 @@ struct Schema: Sendable {
 
     static func tableKey(_ table: String) -> [UInt8] {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(table.utf8.count)
         appendUTF8(table, to: &bytes)
         return bytes
     }

@@ -160,7 +160,7 @@ struct StoreVerifier {
         let storedTables = try allKeys(of: schema.tables, in: transaction).map { String(decoding: $0, as: UTF8.self) }
         report.tables = storedTables.count
         for table in Set(storedTables).union(replayedTables.keys).sorted() {
-            let stored: LMDBStore.TableVersions
+            let stored: TableVersions
             do {
                 stored = try store.tableVersions(table, in: transaction)
             } catch let error as StoreError {

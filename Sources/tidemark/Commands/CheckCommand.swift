@@ -1,5 +1,6 @@
 import ArgumentParser
 import TidemarkClient
+import TidemarkLocalReader
 import TidemarkProtocol
 import TidemarkStore
 
@@ -20,9 +21,12 @@ struct CheckCommand: AsyncParsableCommand {
             Examples:
               tidemark check --epoch 5f0c…e1 --lsn 41 users:42 orders
               tidemark check --name user-page-42
+              tidemark check --local /var/lib/tidemark --epoch 5f0c…e1 --lsn 41 users:42
             """)
 
     @OptionGroup var options: ClientOptions
+
+    @OptionGroup var local: LocalOption
 
     @Option(help: ArgumentHelp("The stamp's epoch (32 hex digits).", valueName: "epoch"), transform: Arguments.epoch)
     var epoch: Epoch?
@@ -52,6 +56,12 @@ struct CheckCommand: AsyncParsableCommand {
             query = .name(name)
         } else {
             query = .stamp(Stamp(epoch: epoch!, lsn: lsn!), deps: try Arguments.deps(deps))
+        }
+        if let directory = local.directory {
+            let validity = try local.withReader(directory) { reader throws(LocalReaderError) in try reader.check([query])[0] }
+            print(options.json ? validity.json.jsonString : ReadableText.validity(validity))
+            if !validity.isValid { throw ExitCode(1) }
+            return
         }
         let valid = try await options.withClient { client throws(TidemarkClientError) in
             if options.json {

@@ -102,6 +102,15 @@ struct ServeCommand: AsyncParsableCommand {
     var readers: [AccessPolicy.Principal]?
 
     @Option(
+        name: .customLong("local-readers"),
+        help: ArgumentHelp(
+            "Let members of this group (a name or a gid) read the data file in place: `check --local`, Python's LocalReader.",
+            discussion: "The data directory becomes 0750, the data file 0640 and LMDB's lock file 0660, of that group. Without it they stay private (0700/0600) and local readers are refused. See PROTOCOL.md, Local reading.",
+            valueName: "group"),
+        transform: ServeCommand.group)
+    var localReaders: UInt32?
+
+    @Option(
         name: .customLong("max-connections"),
         help: ArgumentHelp("Connections served at once; more are answered -32001 and closed (default 4096).", valueName: "n"))
     var maxConnections: Int?
@@ -158,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.retention = RetentionPolicy(maxRecords: retainRecords, maxAge: retainAge)
         if let writers { configuration.server.access.writers = writers }
         if let readers { configuration.server.access.readers = readers }
+        configuration.store.localReaderGroup = localReaders
         if let maxConnections { configuration.server.maxConnections = maxConnections }
         if let maxQueuedWrites { configuration.maxQueuedWrites = maxQueuedWrites }
         if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
@@ -237,6 +247,12 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+    }
+
+    private static func group(_ text: String) throws -> UInt32 {
+        if let gid = UInt32(text) { return gid }
+        guard let entry = getgrnam(text) else { throw ValidationError("--local-readers: no group named \"\(text)\"") }
+        return entry.pointee.gr_gid
     }
 
     private static func logLevel(_ text: String) throws -> Logger.Level {

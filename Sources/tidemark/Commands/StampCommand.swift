@@ -1,5 +1,6 @@
 import ArgumentParser
 import TidemarkClient
+import TidemarkLocalReader
 import TidemarkProtocol
 
 struct StampCommand: AsyncParsableCommand {
@@ -14,17 +15,25 @@ struct StampCommand: AsyncParsableCommand {
             DEP is `table` (the whole table) or `table:key`; `table:k1,k2` names one \
             dependency per key.
 
-            Example:
+            Examples:
               tidemark stamp users:42 orders
+              tidemark stamp --local /var/lib/tidemark users:42 orders
             """)
 
     @OptionGroup var options: ClientOptions
+
+    @OptionGroup var local: LocalOption
 
     @Argument(help: ArgumentHelp("A dependency: `table` or `table:key`.", valueName: "dep"))
     var deps: [String] = []
 
     func run() async throws {
         let deps = try Arguments.deps(self.deps)
+        if let directory = local.directory {
+            let result = try local.withReader(directory) { reader throws(LocalReaderError) in try reader.stamp(deps) }
+            print(options.json ? StampMethod.json(result).jsonString : ReadableText.stamp(result, deps: deps))
+            return
+        }
         try await options.withClient { client throws(TidemarkClientError) in
             if options.json {
                 print(try await client.call("stamp", params: StampMethod.Params(deps: deps).json))

@@ -7,7 +7,7 @@ import TidemarkTestSupport
 /// root to change user, as CI runs.
 @Suite(.enabled(if: getuid() == 0, "changing to another user needs root"))
 struct OtherUserTests {
-    static let nobody = "65534"
+    static let nobody = OtherUser.nobody
 
     /// A directory the other user can reach: the socket inside it and a copy of the
     /// binary (the build folder may not be reachable for it).
@@ -21,16 +21,7 @@ struct OtherUserTests {
     }
 
     private static func runAsNobody(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-        process.arguments = ["--reuid", nobody, "--regid", nobody, "--clear-groups", "--", binary] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        try OtherUser.run([binary] + arguments)
     }
 
     @Test func anotherUserReadsButCannotWriteByDefault() async throws {

@@ -98,6 +98,8 @@ def run_mode(mode, args, env_base, verify, seed):
         examples += result["stale_examples"]
         for k, v in result["tidemark"].items():
             tm[k] = tm.get(k, 0) + v
+        if result.get("hit_path_us") is not None:
+            totals.setdefault("hit_path_us", []).append(result["hit_path_us"])
     totals["examples"] = examples[:5]
     totals["tidemark"] = tm
     return totals
@@ -114,7 +116,7 @@ def main():
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--categories", type=int, default=50)
     parser.add_argument("--writes", type=float, default=0.05)
-    parser.add_argument("--modes", default="none,cachalot,tidemark,tidemark-async")
+    parser.add_argument("--modes", default="none,cachalot,tidemark,tidemark-async,tidemark-local")
     parser.add_argument("--memcached-port", type=int, default=11299)
     parser.add_argument("--sync", default="full", choices=["full", "none"], help="tidemark serve --sync")
     parser.add_argument("--json", help="also write the raw results here")
@@ -128,7 +130,9 @@ def main():
         wait_for(lambda: memcached_up(args.memcached_port), "memcached")
         sock = os.path.join(work, "tidemark.sock")
         log = open(os.path.join(work, "tidemark.log"), "wb")
-        tm = subprocess.Popen([args.tidemark, "serve", "--socket", sock, "--data", os.path.join(work, "data"), "--sync", args.sync], stdout=log, stderr=subprocess.STDOUT)
+        # --local-readers: the tidemark-local mode reads the data file in place.
+        tm = subprocess.Popen([args.tidemark, "serve", "--socket", sock, "--data", os.path.join(work, "data"), "--sync", args.sync,
+                               "--local-readers", str(os.getgid())], stdout=log, stderr=subprocess.STDOUT)
         started.append(tm)
         from tidemark import Client
 
@@ -142,6 +146,7 @@ def main():
             DJANGO_SETTINGS_MODULE="benchsite.settings",
             BENCH_MEMCACHED=f"127.0.0.1:{args.memcached_port}",
             TIDEMARK_SOCKET=sock,
+            TIDEMARK_DATA=os.path.join(work, "data"),
             BENCH_PRODUCTS=str(args.products),
             BENCH_CATEGORIES=str(args.categories),
             BENCH_FIRST_PRODUCT=str(first_product),
@@ -189,17 +194,19 @@ def print_table(args, results):
           f"{args.warmup:g} s warm-up + {args.seconds:g} s measured; "
           f"{args.products} products, {args.writes:.0%} writes, PostgreSQL + memcached, tidemark --sync {args.sync}")
     print()
-    print("| mode | requests/s (median) | per round | hit ratio | requests/s verifying (median) | stale reads / checked reads |")
-    print("|---|---:|---|---:|---:|---:|")
+    print("| mode | requests/s (median) | per round | hit ratio | requests/s verifying (median) | stale reads / checked reads | hit path µs (median) |")
+    print("|---|---:|---|---:|---:|---:|---:|")
     for mode in modes:
         ts, vs = results[(mode, False)], results[(mode, True)]
         rates = [r["requests"] / r["elapsed"] for r in ts]
         orm = sum(r["orm_reads"] for r in ts)
         hit = 1 - sum(r["db_selects"] for r in ts) / orm if orm else 0
         vrates = [r["requests"] / r["elapsed"] for r in vs]
+        # The cost of one cached read (the same product again): the hit path's check.
+        hit_path = [x for r in ts for x in r.get("hit_path_us", [])]
         print(
             f"| {mode} | {median(rates):.0f} | {' '.join(f'{x:.0f}' for x in rates)} | {hit:.1%} | {median(vrates):.0f} | "
-            f"{sum(r['stale'] for r in vs)} / {sum(r['checked'] for r in vs)} |"
+            f"{sum(r['stale'] for r in vs)} / {sum(r['checked'] for r in vs)} | {f'{median(hit_path):.1f}' if hit_path else '-'} |"
         )
     for mode in modes:
         for r in results[(mode, True)]:

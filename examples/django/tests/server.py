@@ -12,7 +12,7 @@ from tidemark import Client
 
 
 class TidemarkServer:
-    def __init__(self, binary: str | None = None) -> None:
+    def __init__(self, binary: str | None = None, args: tuple = ()) -> None:
         self.binary = binary or os.environ.get("TIDEMARK_BIN") or shutil.which("tidemark")
         if not self.binary:
             raise RuntimeError("set TIDEMARK_BIN to the tidemark binary")
@@ -20,11 +20,12 @@ class TidemarkServer:
         self.socket = os.path.join(self.dir, "tidemark.sock")
         self.data = os.path.join(self.dir, "data")
         self.process: subprocess.Popen | None = None
+        self.args = tuple(args)
 
     def start(self, timeout: float = 30.0) -> "TidemarkServer":
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--socket", self.socket, "--data", self.data],
+            [self.binary, "serve", "--socket", self.socket, "--data", self.data, *self.args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

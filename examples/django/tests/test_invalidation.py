@@ -90,16 +90,32 @@ def test_insert_invalidates_lists_and_a_cached_missing_key(books):
     still_cached(price(b1.pk), 10)
 
 
-def test_insert_with_database_given_pk_names_that_key(books):
-    _, _, b1, _ = books
+def test_insert_with_database_given_pk(books):
+    """In autocommit the INSERT commits itself, so its intent is opened before the database
+    has chosen the key: it names NEW_ROW, which reads that missed a key depend on. Inside a
+    transaction the key is learned from the INSERT and named at COMMIT."""
+    from django.db import transaction
+
+    from tidemark_django.deps import NEW_ROW
+
+    _, _, b1, b2 = books
     cached(price(b1.pk))
     count = lambda: Book.objects.count()  # noqa: E731
     cached(count)
+    future = lambda: list(Book.objects.filter(pk__in=[b2.pk, b2.pk + 1]).values_list("title", flat=True))  # noqa: E731
+    assert cached(future) == ["two"]
     b = Book.objects.create(title="auto", price=5)
+    assert b.pk == b2.pk + 1
     invalidated(count, 3)
-    still_cached(price(b1.pk), 10)
+    invalidated(future, ["two", "auto"])
+    still_cached(price(b1.pk), 10)  # found its key: does not depend on NEW_ROW
+    last = last_advancing_record()
+    assert [(c.table, c.keys) for c in last.changes] == [("testapp_book", [NEW_ROW])]
+    with transaction.atomic():
+        b = Book.objects.create(title="auto2", price=6)
     last = last_advancing_record()
     assert [(c.table, c.keys) for c in last.changes] == [("testapp_book", [str(b.pk)])]
+    still_cached(price(b1.pk), 10)
 
 
 def last_advancing_record():
@@ -353,3 +369,22 @@ def test_reads_that_are_not_cached(books):
         list(Book.objects.order_by("?"))
         list(Book.objects.iterator())
     assert d["stored"] == 0 and d["hit"] == 0
+
+
+def test_update_assigning_the_primary_key_is_wide():
+    """UPDATE ... SET pk = ...: the new keys are not in the WHERE clause. A cached miss of
+    the new key must not survive it."""
+    from django.db.models import F
+
+    from tests.testapp.models import Counter
+
+    Code.objects.create(code="x", value=1)
+    moved = lambda: list(Code.objects.filter(pk="z").values_list("value", flat=True))  # noqa: E731
+    assert cached(moved) == []
+    Code.objects.filter(pk="x").update(code="z")
+    invalidated(moved, [1])
+    c = Counter.objects.create(value=5)
+    shifted = lambda: Counter.objects.filter(pk=c.pk + 1000).count()  # noqa: E731
+    assert cached(shifted) == 0
+    Counter.objects.filter(pk=c.pk).update(id=F("id") + 1000)
+    invalidated(shifted, 1)

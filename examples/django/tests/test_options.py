@@ -86,3 +86,31 @@ def test_tidemark_why_without_the_binary_asks_the_service(book):
     assert "not valid: changed" in text, text
     assert f"changed: testapp_book:{book.pk}" in text
     assert " commit " in text  # the log record that changed it
+
+
+def test_a_failure_inside_the_app_never_fails_a_query(book, monkeypatch):
+    """If working out a read's deps fails, the read runs uncached; if working out a write's
+    changes fails, the write is announced as a change of its whole table."""
+    from tidemark_django import changes, client, deps
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in tidemark_django")
+
+    other = Book.objects.create(title="two", price=20)
+    cached(price(other.pk))
+    with monkeypatch.context() as m:
+        m.setattr(deps, "read_deps", broken)
+        with counting() as d:
+            assert Book.objects.get(pk=book.pk).price == 10
+            assert Book.objects.get(pk=book.pk).price == 10
+        assert d["error"] == 2 and d["hit"] == d["stored"] == 0
+    with monkeypatch.context() as m:
+        m.setattr(changes, "update_or_delete", broken)
+        book.price = 11
+        book.save()
+    tm = client.get()
+    last = tm.log(from_lsn=tm.hello().lsn).records[-1]
+    assert last.kind == "commit" and [(c.table, c.keys) for c in last.changes] == [("testapp_book", None)]
+    with counting() as d:
+        assert price(other.pk)() == 20
+    assert d["invalid"] == 1  # the whole table was announced

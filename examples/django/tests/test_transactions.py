@@ -1,14 +1,12 @@
 """Transactions: changes are announced with begin just before COMMIT, committed after it,
 and never announced on rollback."""
 
-import threading
-
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.test import override_settings
 
 import tidemark_django
-from tests.helpers import counting
+from tests.helpers import counting, in_thread
 from tests.test_invalidation import cached, invalidated, price, still_cached
 from tests.testapp.models import Book, Tag
 from tidemark_django import client
@@ -40,10 +38,14 @@ def test_commit_announces_once_before_and_commits_after(books):
         b1.save()
         b2.price = 21
         b2.save()
-        # Our own uncommitted write: the cache is neither read nor filled for that table.
+        # Our own uncommitted write: the shared cache is neither read nor filled for that
+        # row; the transaction's own cache is.
         with counting() as d:
             assert Book.objects.get(pk=b1.pk).price == 11
-        assert d["hit"] == 0 and d["stored"] == 0 and d["bypass"] >= 1
+        assert d["hit"] == 0 and d["stored"] == 0 and d["tx_stored"] == 1
+        with counting() as d:
+            assert Book.objects.get(pk=b1.pk).price == 11
+        assert d["hit"] == 0 and d["tx_hit"] == 1
         # Tables this transaction did not write still use the cache.
         still_cached(lambda: Tag.objects.count(), 0)
         assert records_since(start) == []  # nothing is announced before COMMIT
@@ -91,8 +93,8 @@ def test_nested_atomic_and_savepoints(books):
         transaction.savepoint_rollback(sid)
     invalidated(price(b1.pk), 11)
     invalidated(price(b3.pk), 33)
-    # Writes of a rolled-back savepoint stay announced: an extra invalidation, never a stale read.
-    invalidated(price(b2.pk), 20)
+    # The database undid the rolled-back savepoint's writes: they are not announced.
+    still_cached(price(b2.pk), 20)
     assert Tag.objects.count() == 0
 
 
@@ -117,20 +119,7 @@ def test_manual_transaction_management(books):
 
 
 def _read_in_other_thread(pk):
-    out = {}
-
-    def run():
-        try:
-            with counting() as d:
-                out["value"] = Book.objects.get(pk=pk).price
-            out["delta"] = d
-        finally:
-            connections.close_all()
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    return out["value"], out["delta"]
+    return in_thread(lambda: Book.objects.get(pk=pk).price)
 
 
 def test_readers_never_serve_or_store_across_the_commit_window(books):
@@ -227,3 +216,93 @@ def test_commit_refused_by_a_deferred_constraint_aborts_the_intent(books):
     kinds = [r.kind for r in records_since(start)]
     assert kinds == ["begin", "abort"]
     still_cached(price(b1.pk), 10)
+
+
+def _statements(fn):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        fn()
+    return [q["sql"].split()[0].upper() for q in ctx.captured_queries]
+
+
+def test_autocommit_writes_run_exactly_the_applications_statements(books, settings):
+    """One statement per autocommit write, as without the app (no BEGIN/COMMIT around it),
+    announced with begin before it and commit after it."""
+    from tests.testapp.models import Code
+
+    b1, b2 = books
+
+    def save():
+        b1.price += 1
+        b1.save()
+
+    # (name, write, its statements, whether it may change book two)
+    writes = [
+        ("save", save, ["UPDATE"], False),
+        ("create", lambda: Book.objects.create(title="new", price=1), ["INSERT"], False),
+        ("create_text_pk", lambda: Code.objects.create(code="c1", value=1), ["INSERT"], False),
+        ("queryset_update", lambda: Book.objects.filter(price__gt=15).update(price=16), ["UPDATE"], True),
+        ("update_all", lambda: Book.objects.update(price=17), ["UPDATE"], True),
+        ("delete_instance", lambda: Code.objects.get(pk="c1").delete(), ["SELECT", "DELETE"], False),
+        ("raw", lambda: connection.cursor().execute("UPDATE testapp_book SET price = price + 1"), ["UPDATE"], True),
+    ]
+    for name, fn, expected, changes_two in writes:
+        cached(price(b2.pk))
+        start = current_lsn()
+        assert _statements(fn) == expected, name
+        assert [r.kind for r in records_since(start)] == ["begin", "commit"], name
+        now = Book.objects.no_cache().get(pk=b2.pk).price
+        (invalidated if changes_two else still_cached)(price(b2.pk), now)
+    with override_settings(TIDEMARK={**settings.TIDEMARK, "ENABLED": False}):
+        for name, fn, expected, _ in writes:
+            assert _statements(fn) == expected, f"{name} without the app"
+
+
+def test_refused_autocommit_write_aborts_its_intent(books):
+    from django.db import IntegrityError
+
+    from tests.testapp.models import Code
+
+    Code.objects.create(code="x", value=1)
+    cached(lambda: list(Code.objects.values_list("code", "value")))
+    for fn in (
+        lambda: Code.objects.create(code="x", value=2),
+        lambda: connection.cursor().execute("INSERT INTO testapp_code (code, value) VALUES ('x', 3)"),
+    ):
+        start = current_lsn()
+        with pytest.raises(IntegrityError):
+            fn()
+        assert [r.kind for r in records_since(start)] == ["begin", "abort"]
+        still_cached(lambda: list(Code.objects.values_list("code", "value")), [("x", 1)])
+
+
+def test_failed_commit_announces_again_when_retried(books):
+    """A COMMIT that fails may leave the transaction open (SQLite: "database is locked");
+    a later commit must announce its changes again, or what others cached in between
+    (the old row, under a stamp after the first announcement) would stay valid."""
+    from django.db import OperationalError
+
+    b1, _ = books
+    cached(price(b1.pk))
+    transaction.set_autocommit(False)
+    try:
+        Book.objects.filter(pk=b1.pk).update(price=11)
+
+        def refuse():
+            raise OperationalError("database is locked")
+
+        connection._commit = refuse
+        try:
+            with pytest.raises(OperationalError):
+                transaction.commit()
+        finally:
+            del connection._commit
+        value, _ = _read_in_other_thread(b1.pk)
+        assert value == 10
+        start = current_lsn()
+        transaction.commit()
+        assert [r.kind for r in records_since(start)] == ["begin", "commit"]
+    finally:
+        transaction.set_autocommit(True)
+    invalidated(price(b1.pk), 11)

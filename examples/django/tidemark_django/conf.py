@@ -47,6 +47,10 @@ DEFAULTS = {
     "KEY_PREFIX": "tmdj",
     # The tidemark binary used by the ``tidemark_why`` command (None: $TIDEMARK_BIN or PATH).
     "BINARY": None,
+    # The server's data directory, to answer hit-path checks and stamps from the data file
+    # in place (tidemark.LocalReader; the server runs with --local-readers). None, or a
+    # directory that cannot be opened, uses the socket. Writes always use the socket.
+    "LOCAL": None,
 }
 
 
@@ -69,6 +73,7 @@ class Config:
     max_rows: int = 10000
     key_prefix: str = "tmdj"
     binary: str | None = None
+    local: str | None = None
 
 
 _config: Config | None = None
@@ -106,6 +111,7 @@ def get() -> Config:
             max_rows=int(raw["MAX_ROWS"]),
             key_prefix=str(raw["KEY_PREFIX"]),
             binary=raw["BINARY"],
+            local=raw["LOCAL"],
         )
     return _config
 

@@ -8,20 +8,30 @@ so that a reader's ``get(pk="7")`` and a writer's ``obj.pk == 7`` name the same 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.apps import apps
+from django.db.models import CharField, IntegerField, TextField, UUIDField
 from django.db.models.expressions import Col
+from django.db.models.sql.constants import SINGLE
 from django.db.models.lookups import Exact, In
 from django.db.models.sql.where import AND, WhereNode
 
-from tidemark import Change, Dep
+from tidemark import Dep
 
 from . import conf
 
 # Every cached read depends on this table too, so a write whose tables cannot be known
 # (unparseable raw SQL, a migration) invalidates everything with one wide change.
 GLOBAL_TABLE = "tidemark_django.all"
+
+# The key an INSERT changes when the keys of its rows are not known before it runs (an
+# autocommit INSERT whose primary key the database assigns): reads that named a key and did
+# not find its row depend on it (see ReadDeps.with_absent). Should a text primary key have
+# this value, that row's writes and new rows invalidate each other's reads: extra
+# invalidation only.
+NEW_ROW = "tidemark_django:new-row"
 
 # Limits from PROTOCOL.md section 6 (we stay well inside them).
 MAX_KEYS_PER_TABLE = 200  # beyond this a keyed dep becomes the whole table
@@ -121,6 +131,33 @@ def _is_pk_col(expr, alias: str, meta) -> bool:
     return target is pk or (getattr(target, "primary_key", False) and target.column == pk.column)
 
 
+def keyable(meta, connection) -> bool:
+    """Whether rows of this model can be named by primary-key keys: only when the text of
+    a value identifies the row the database compares equal to it. Integers and UUIDs do;
+    text does under the binary comparison PostgreSQL and SQLite use by default, not under a
+    column collation (case- or accent-insensitive) or on other backends (MySQL compares
+    text case-insensitively and ignores trailing spaces). Other types (decimals, dates)
+    have several texts for one value. Rows of other models are covered by table deps."""
+    pk = meta.pk
+    if pk is None or getattr(meta, "is_composite_pk", False):
+        return False
+    field = pk
+    while getattr(field, "is_relation", False) and getattr(field, "target_field", None) is not None:
+        field = field.target_field
+    if isinstance(field, (IntegerField, UUIDField)):
+        return True
+    if isinstance(field, (CharField, TextField)):
+        return getattr(field, "db_collation", None) is None and connection.vendor in ("postgresql", "sqlite")
+    return False
+
+
+def base_alias(query) -> str | None:
+    """The alias of the query's base table, without touching ``query.base_table``: that is
+    a cached property, and reading it before the query has set up its tables caches None
+    for the SQL compilers too (``Model.objects.update()`` then fails in Django)."""
+    return next(iter(query.alias_map), None)
+
+
 def _where_keys(node, alias: str, meta) -> set | None:
     """Keys K such that the WHERE clause implies ``pk IN K`` for the base alias.
 
@@ -151,12 +188,12 @@ def _where_keys(node, alias: str, meta) -> set | None:
     return result
 
 
-def query_keys(query, limit: int = MAX_KEYS_PER_TABLE) -> set | None:
+def query_keys(query, connection, limit: int = MAX_KEYS_PER_TABLE) -> set | None:
     """The primary keys a query is restricted to (None: not restricted by pk)."""
     meta = query.get_meta()
-    if getattr(meta, "is_composite_pk", False) or meta.pk is None:
+    if not keyable(meta, connection):
         return None
-    alias = query.base_table
+    alias = base_alias(query)
     if alias is None:
         return None
     try:
@@ -168,7 +205,43 @@ def query_keys(query, limit: int = MAX_KEYS_PER_TABLE) -> set | None:
     return keys
 
 
-def read_deps(compiler, sql: str) -> list[Dep] | None:
+@dataclass(frozen=True)
+class ReadDeps:
+    """The deps of a read. ``keyed``: (tidemark table, keys, base alias) when the base
+    table is a set of key deps; see ``with_absent``."""
+
+    deps: tuple
+    keyed: tuple | None = None
+
+    def with_absent(self, compiler, result, result_type) -> tuple:
+        """The deps to store with the result. A read that names keys and did not find all
+        of them (``get(pk=...)`` of a row not there yet) also depends on ``NEW_ROW`` of its
+        table, which every insert whose keys are unknown before it runs changes."""
+        if self.keyed is None:
+            return self.deps
+        table, keys, alias = self.keyed
+        try:
+            if keys <= _found_keys(compiler, result, result_type, alias):
+                return self.deps
+        except Exception:
+            pass
+        return self.deps + (Dep(table, NEW_ROW),)
+
+
+def _found_keys(compiler, result, result_type, alias) -> set:
+    meta = compiler.query.get_meta()
+    select = getattr(compiler, "select", None) or ()
+    index = next((i for i, item in enumerate(select) if _is_pk_col(item[0], alias, meta)), None)
+    if index is None:
+        return set()
+    if result_type == SINGLE:
+        rows = [result] if result else []
+    else:
+        rows = [row for chunk in result for row in chunk]
+    return {pk_key(meta.pk, row[index]) for row in rows}
+
+
+def read_deps(compiler, sql: str) -> ReadDeps | None:
     """The deps of a compiled read, or None when it must not be cached."""
     cfg = conf.get()
     query = compiler.query
@@ -185,51 +258,26 @@ def read_deps(compiler, sql: str) -> list[Dep] | None:
         return None
     if cfg.only_tables is not None and not tables <= cfg.only_tables:
         return None
-    keyed: dict[str, set] = {}
+    keyed_table: str | None = None
+    keys: set | None = None
     model = getattr(query, "model", None)
     if model is not None and query.alias_map and not getattr(query, "combinator", None):
         base = model._meta.db_table
         if base_count.get(base, 0) == 1 and occurrences.get(base, 0) <= 1:
-            keys = query_keys(query)
+            keys = query_keys(query, compiler.connection)
             if keys:
-                keyed[base] = keys
+                keyed_table = base
     deps = [Dep(GLOBAL_TABLE)]
     for table in sorted(tables):
         name = tm_table(alias, table)
         if len(name.encode()) > MAX_TABLE_BYTES:
             return None
-        if table in keyed:
-            deps.extend(Dep(name, k) for k in sorted(keyed[table]))
+        if table == keyed_table:
+            deps.extend(Dep(name, k) for k in sorted(keys))
         else:
             deps.append(Dep(name))
-    if len(deps) > MAX_DEPS:
+    if len(deps) + 1 > MAX_DEPS:
         return None
-    return deps
-
-
-# Pending changes are kept as {tidemark table: set of keys, or None for the whole table}.
-
-
-def merge(into: dict, table: str, keys) -> None:
-    """Add a change (keys None = wide) to a pending-changes dict."""
-    if table in into:
-        current = into[table]
-        if current is None:
-            return
-        if keys is None:
-            into[table] = None
-            return
-        current.update(keys)
-        if len(current) > MAX_CHANGE_KEYS:
-            into[table] = None
-        return
-    if keys is None or len(keys) > MAX_CHANGE_KEYS:
-        into[table] = None
-    else:
-        into[table] = set(keys)
-
-
-def to_changes(pending: dict) -> list[Change]:
-    if len(pending) > MAX_CHANGES or any(len(t.encode()) > MAX_TABLE_BYTES for t in pending):
-        return [Change(GLOBAL_TABLE)]
-    return [Change(t, None if keys is None else sorted(keys)) for t, keys in sorted(pending.items())]
+    if keyed_table is None:
+        return ReadDeps(tuple(deps))
+    return ReadDeps(tuple(deps), (tm_table(alias, keyed_table), frozenset(keys), base_alias(query)))

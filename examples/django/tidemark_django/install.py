@@ -1,4 +1,5 @@
-"""Installs the hooks: the SQL compilers, the connections' commit/rollback/close, every
+"""Installs the hooks: the SQL compilers, the connections' commit/rollback/close and
+savepoints, every
 connection's execute_wrappers, and ``.cache()``/``.no_cache()`` on query sets and managers.
 
 The hooks are installed once per process and stay; ``TIDEMARK['ENABLED'] = False`` turns
@@ -73,6 +74,9 @@ def install() -> None:
     BaseDatabaseWrapper.commit = writes.wrap_commit(BaseDatabaseWrapper.commit)
     BaseDatabaseWrapper.rollback = writes.wrap_rollback(BaseDatabaseWrapper.rollback)
     BaseDatabaseWrapper.close = writes.wrap_close(BaseDatabaseWrapper.close)
+    BaseDatabaseWrapper.savepoint = writes.wrap_savepoint(BaseDatabaseWrapper.savepoint)
+    BaseDatabaseWrapper.savepoint_rollback = writes.wrap_savepoint_rollback(BaseDatabaseWrapper.savepoint_rollback)
+    BaseDatabaseWrapper.savepoint_commit = writes.wrap_savepoint_commit(BaseDatabaseWrapper.savepoint_commit)
     connection_created.connect(_on_connection_created, dispatch_uid="tidemark_django.execute_wrapper")
     for connection in connections.all(initialized_only=True):
         add_execute_wrapper(connection)

@@ -6,10 +6,6 @@ import contextvars
 import threading
 from contextlib import contextmanager
 
-# Attribute on a DatabaseWrapper: the changes its open transaction made so far,
-# {tidemark table: set of keys | None (wide)}. Announced with `begin` just before COMMIT.
-PENDING = "_tidemark_pending"
-
 
 class _Local(threading.local):
     def __init__(self) -> None:
@@ -18,6 +14,9 @@ class _Local(threading.local):
         self.orm_depth = 0
         # >0 while an ORM write runs: reads it makes (pk pre-selection) bypass the cache.
         self.write_depth = 0
+        # ORM statements that completed: tells an autocommit write refused by the database
+        # before anything ran (its intent is aborted) from one that committed part of itself.
+        self.executed = 0
         # When set (by tidemark_why), reads record what they would do instead of caching.
         self.capture = None
 
@@ -61,10 +60,6 @@ def wanted(query, default: bool) -> bool:
     if mode is not None:
         return mode
     return default
-
-
-def pending(connection) -> dict | None:
-    return connection.__dict__.get(PENDING)
 
 
 def in_transaction(connection) -> bool:

@@ -1,19 +1,20 @@
-"""Writes: every change reaches Tidemark as an intent opened before the database COMMIT
-and committed after it.
+"""Writes: every change reaches Tidemark as an intent opened before the database commits
+it and committed after.
 
 - In a transaction (atomic block or manual transaction management) changes are collected
-  on the connection and announced with ``begin`` just before COMMIT: an intent's changes
-  are fixed at ``begin``, and only then is the full set known. ``commit`` follows once the
-  database COMMIT returned (before Django runs ``on_commit`` callbacks); a rollback
-  announces nothing.
-- An ORM write in autocommit mode is run inside ``transaction.atomic``, so it takes the
-  same path. This is what lets an INSERT name the keys the database gave its new rows.
-- Raw SQL in autocommit mode: ``begin`` before the statement, ``commit`` after it.
+  on the connection (``transaction_state``) and announced with ``begin`` just before
+  COMMIT: an intent's changes are fixed at ``begin``, and only then is the full set known.
+  ``commit`` follows once the database COMMIT returned (before Django runs ``on_commit``
+  callbacks); a rollback announces nothing, nor do savepoints rolled back.
+- A write in autocommit mode (ORM or raw SQL) is one statement that commits itself:
+  ``begin`` before it, the statement exactly as the application sent it, ``commit`` after
+  it (``abort`` if the database refused it). No statement is added.
 
-If the intent cannot be opened (Tidemark down), ``ON_WRITE_FAILURE = "raise"`` rolls the
-transaction back and raises ``TidemarkWriteError`` (a DatabaseError), so no COMMIT that
-Tidemark does not know about ever happens. If ``commit`` fails after the COMMIT, the
-intent's lease runs out and the server applies it as committed: still safe.
+If the intent cannot be opened (Tidemark down), ``ON_WRITE_FAILURE = "raise"`` raises
+``TidemarkWriteError`` (a DatabaseError) before the statement runs, or rolls the
+transaction back at COMMIT, so no commit that Tidemark does not know about ever happens.
+If ``commit`` fails afterwards, the intent's lease runs out and the server applies it as
+committed: still safe.
 """
 
 from __future__ import annotations
@@ -21,15 +22,21 @@ from __future__ import annotations
 import logging
 import os
 
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError
 
 from tidemark import Change
 
-from . import client, conf, deps, rawsql, stats
+from . import changes as writes_changes
+from . import client, conf, deps, isolation, rawsql, stats
+from . import transaction_state as txstate
 from .committer import committer
-from .state import PENDING, in_transaction, local
+from .state import in_transaction, local
 
 logger = logging.getLogger("tidemark_django")
+
+# Errors with which the database refuses a statement: in autocommit mode it then changed
+# nothing. After any other error the statement may have committed.
+_REFUSED = (IntegrityError, DataError)
 
 
 class TidemarkWriteError(DatabaseError):
@@ -38,18 +45,14 @@ class TidemarkWriteError(DatabaseError):
 
 def record(connection, changes: dict) -> None:
     """Add changes ({tidemark table: keys | None}) to the connection's open transaction."""
-    pending = connection.__dict__.get(PENDING)
-    if pending is None:
-        pending = connection.__dict__[PENDING] = {}
-    for table, keys in changes.items():
-        deps.merge(pending, table, keys)
+    txstate.ensure(connection).record(changes)
 
 
 def _meta(connection) -> dict:
     return {"by": "tidemark_django", "db": connection.alias, "pid": os.getpid()}
 
 
-def begin(connection, changes: list[Change]):
+def begin(connection, changes: list):
     """Open an intent for changes; None if Tidemark is down and ON_WRITE_FAILURE is 'ignore'."""
     cfg = conf.get()
     try:
@@ -100,11 +103,12 @@ def commit_now(intent) -> None:
 
 def wrap_commit(original):
     def commit(self):
-        changes = self.__dict__.pop(PENDING, None)
+        state = txstate.pop(self)
+        changes = state.changes() if state is not None else None
         if not changes or not conf.get().enabled:
             return original(self)
         try:
-            intent = begin(self, deps.to_changes(changes))
+            intent = begin(self, writes_changes.to_changes(changes))
         except TidemarkWriteError:
             try:
                 self.rollback()
@@ -112,17 +116,14 @@ def wrap_commit(original):
                 pass
             raise
         try:
-            result = original(self)
-        except IntegrityError:
-            # A deferred constraint failed at COMMIT: the database rolled the transaction
-            # back, so nothing changed. Any other failure may hide a COMMIT that happened.
-            withdraw(intent)
+            # A deferred constraint failing at COMMIT (IntegrityError): the database rolled
+            # the transaction back, so nothing changed. Any other failure may hide a COMMIT.
+            return settle(intent, lambda: original(self), lambda exc: isinstance(exc, IntegrityError))
+        except Exception:
+            # The transaction may still be open (SQLite "database is locked"): a later
+            # commit() must announce its changes again; rollback() or close() drop them.
+            txstate.restore(self, state)
             raise
-        except BaseException:
-            finish(intent)
-            raise
-        finish(intent)
-        return result
 
     commit.__wrapped__ = original
     return commit
@@ -130,7 +131,7 @@ def wrap_commit(original):
 
 def wrap_rollback(original):
     def rollback(self):
-        self.__dict__.pop(PENDING, None)
+        txstate.pop(self)
         return original(self)
 
     rollback.__wrapped__ = original
@@ -140,132 +141,147 @@ def wrap_rollback(original):
 def wrap_close(original):
     def close(self):
         # Closing inside a transaction rolls it back.
-        self.__dict__.pop(PENDING, None)
+        txstate.pop(self)
+        isolation.forget(self)
         return original(self)
 
     close.__wrapped__ = original
     return close
 
 
+def wrap_savepoint(original):
+    def savepoint(self):
+        sid = original(self)
+        if sid is not None and conf.get().enabled:
+            txstate.ensure(self).savepoint(sid)
+        return sid
+
+    savepoint.__wrapped__ = original
+    return savepoint
+
+
+def _wrap_savepoint_end(original, apply):
+    def end(self, sid):
+        original(self, sid)
+        state = txstate.get(self)
+        if state is not None:
+            apply(state, sid)
+
+    end.__name__ = original.__name__
+    end.__wrapped__ = original
+    return end
+
+
+def wrap_savepoint_rollback(original):
+    return _wrap_savepoint_end(original, txstate.TransactionState.rollback_to)
+
+
+def wrap_savepoint_commit(original):
+    return _wrap_savepoint_end(original, txstate.TransactionState.release)
+
+
+def announced(connection, changes: dict, run):
+    """Run one self-committing statement (autocommit) between ``begin`` and ``commit``."""
+    intent = begin(connection, writes_changes.to_changes(changes))
+    executed = local.executed
+    # Refused before any of its statements completed: nothing changed.
+    return settle(intent, run, lambda exc: isinstance(exc, _REFUSED) and local.executed == executed)
+
+
+def settle(intent, run, refused):
+    """Run what the intent announces, then commit it, or abort it if ``refused(error)``
+    says the database certainly changed nothing."""
+    try:
+        result = run()
+    except BaseException as exc:
+        if refused(exc):
+            withdraw(intent)
+        else:
+            finish(intent)
+        raise
+    finish(intent)
+    return result
+
+
 def execute_wrapper(execute, sql, params, many, context):
-    """``connection.execute_wrappers`` entry: raw SQL writes (the ORM's own are skipped)."""
-    if local.orm_depth or not conf.get().enabled:
+    """``connection.execute_wrappers`` entry: raw SQL writes (the ORM's own are counted
+    and otherwise left to the compiler hooks)."""
+    if not conf.get().enabled:
         return execute(sql, params, many, context)
+    if local.orm_depth:
+        result = execute(sql, params, many, context)
+        local.executed += 1
+        return result
     if isinstance(sql, bytes):
         sql = sql.decode("utf-8", "replace")
-    tables = rawsql.written_tables(sql) if isinstance(sql, str) else frozenset({deps.GLOBAL_TABLE})
+    connection = context["connection"]
+    if isinstance(sql, str):
+        isolation.note_raw_sql(connection, sql)
+        tables = rawsql.written_tables(sql)
+    else:
+        tables = frozenset({deps.GLOBAL_TABLE})
     if tables is None:
         return execute(sql, params, many, context)
-    connection = context["connection"]
     changes = {t if t == deps.GLOBAL_TABLE else deps.tm_table(connection.alias, t): None for t in tables}
     if in_transaction(connection):
         record(connection, changes)
         return execute(sql, params, many, context)
-    intent = begin(connection, deps.to_changes(changes))
-    try:
-        return execute(sql, params, many, context)
-    finally:
-        finish(intent)
+    return announced(connection, changes, lambda: execute(sql, params, many, context))
 
 
 # -- ORM write compilers --------------------------------------------------------------------
 
 
-def _run(compiler, run, changes_before, changes_after=None):
-    """Run an ORM write inside a transaction (its own if autocommit) recording its changes.
-
-    ``changes_before``: changes known before the statement. ``changes_after(result)``: those
-    known only from its result (keys of inserted rows); None from it means "wide".
-    """
+def _run(compiler, run, plan: writes_changes.Planned):
+    """Run an ORM write: recorded for COMMIT inside a transaction, announced around the
+    statement in autocommit."""
     connection = compiler.connection
-    if not conf.get().enabled:
-        return run()
     local.orm_depth += 1
     local.write_depth += 1
     try:
-        if in_transaction(connection):
-            return _run_recording(connection, run, changes_before, changes_after)
-        with transaction.atomic(using=connection.alias):
-            return _run_recording(connection, run, changes_before, changes_after)
+        if not in_transaction(connection):
+            return announced(connection, plan.for_autocommit(), run)
+        if plan.before:
+            record(connection, plan.before)
+        if plan.after is None:
+            return run()
+        try:
+            result = run()
+        except BaseException:
+            # Part of the statement may have run (several INSERTs on some backends): be wide.
+            record(connection, {t: None for t in plan.after(None)})
+            raise
+        record(connection, plan.after(result))
+        return result
     finally:
         local.orm_depth -= 1
         local.write_depth -= 1
 
 
-def _run_recording(connection, run, changes_before, changes_after):
-    if changes_before:
-        record(connection, changes_before)
-    if changes_after is None:
-        return run()
-    try:
-        result = run()
-    except BaseException:
-        # Part of the statement may have run (several INSERTs on some backends): be wide.
-        record(connection, {t: None for t in changes_after(None)})
-        raise
-    record(connection, changes_after(result))
-    return result
-
-
-def _table(compiler) -> str:
-    return deps.tm_table(compiler.using, compiler.query.get_meta().db_table)
-
-
-def keyed_or_wide(compiler) -> dict:
-    """The change of an UPDATE/DELETE: its keys if its WHERE pins the primary key, else wide."""
-    keys = deps.query_keys(compiler.query, limit=deps.MAX_CHANGE_KEYS)
-    return {_table(compiler): keys}
-
-
 def wrap_update(original):
     def execute_sql(self, result_type, *args, **kwargs):
-        return _run(self, lambda: original(self, result_type, *args, **kwargs), keyed_or_wide(self))
+        run = lambda: original(self, result_type, *args, **kwargs)  # noqa: E731
+        if not conf.get().enabled:
+            return run()
+        return _run(self, run, writes_changes.planned(lambda: writes_changes.update_or_delete(self), self))
 
     execute_sql.__wrapped__ = original
     return execute_sql
 
 
 def delete_execute(original, compiler, args, kwargs):
-    return _run(compiler, lambda: original(compiler, *args, **kwargs), keyed_or_wide(compiler))
+    run = lambda: original(compiler, *args, **kwargs)  # noqa: E731
+    if not conf.get().enabled:
+        return run()
+    return _run(compiler, run, writes_changes.planned(lambda: writes_changes.update_or_delete(compiler), compiler))
 
 
 def wrap_insert(original):
     def execute_sql(self, returning_fields=None, *args, **kwargs):
-        query = self.query
-        meta = query.get_meta()
-        table = _table(self)
-        pk = meta.pk
         run = lambda: original(self, returning_fields, *args, **kwargs)  # noqa: E731
-        composite = getattr(meta, "is_composite_pk", False) or pk is None
-        on_conflict = getattr(query, "on_conflict", None)
-        if composite or (on_conflict is not None and str(getattr(on_conflict, "name", on_conflict)).upper().endswith("UPDATE")):
-            # Upserts change the rows that conflict on other unique fields: unknown rows.
-            return _run(self, run, {table: None})
-        objs = list(getattr(query, "objs", []) or [])
-        known = [deps.pk_key(pk, getattr(obj, pk.attname, None)) for obj in objs]
-        if objs and all(k is not None for k in known):
-            return _run(self, run, {table: set(known)})
-        # Some pks are given by the database: learn them from the returned rows.
-        index = None
-        if returning_fields:
-            for i, field in enumerate(returning_fields):
-                if field is pk or getattr(field, "column", None) == pk.column:
-                    index = i
-                    break
-
-        def after(result):
-            if result is None or index is None:
-                return {table: None}
-            rows = list(result)
-            missing = sum(1 for k in known if k is None)
-            if len(rows) != missing:
-                return {table: None}
-            got = [deps.pk_key(pk, row[index]) for row in rows]
-            if any(k is None for k in got):
-                return {table: None}
-            return {table: {k for k in known if k is not None} | set(got)}
-
-        return _run(self, run, None, after)
+        if not conf.get().enabled:
+            return run()
+        return _run(self, run, writes_changes.planned(lambda: writes_changes.insert(self, returning_fields), self))
 
     execute_sql.__wrapped__ = original
     return execute_sql

@@ -46,4 +46,6 @@ elif MODE.startswith("tidemark"):
         "CACHE_TTL": 300,
         # "tidemark-async": the commit after COMMIT is sent by a background thread.
         "ASYNC_COMMIT": MODE == "tidemark-async",
+        # "tidemark-local": hit-path checks read the data file in place (no socket).
+        "LOCAL": os.environ.get("TIDEMARK_DATA") if MODE == "tidemark-local" else None,
     }

@@ -43,3 +43,9 @@ class Code(models.Model):
 
 class Counter(models.Model):
     value = models.IntegerField(default=0)
+
+
+class Event(models.Model):
+    name = models.CharField(max_length=50)
+    when = models.DateTimeField()
+    data = models.JSONField(default=dict)

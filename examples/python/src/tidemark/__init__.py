@@ -27,6 +27,7 @@ from .errors import (
     WatchLost,
     error_from_json,
 )
+from .local import LocalReader, LocalReadingRefused, UnsupportedFormat
 from .paths import default_socket_path
 from .values import (
     AbortResult,
@@ -52,6 +53,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Client",
     "IDEMPOTENT_METHODS",
+    "LocalReader",
+    "LocalReadingRefused",
+    "UnsupportedFormat",
     "Watch",
     "default_socket_path",
     "Dep",

@@ -10,6 +10,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from .connection import Connection, ConnectionBroken, RequestTimeout
 from .errors import ProtocolError, TidemarkError, Unavailable
+from .failsafe import FailSafeReads
 from .paths import default_socket_path
 from .values import (
     AbortResult,
@@ -53,7 +54,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class Client:
+class Client(FailSafeReads):
     """A Tidemark client.
 
     ``socket_path`` None means ``$TIDEMARK_SOCKET``, else the server's default path (see
@@ -292,48 +293,6 @@ class Client:
     def compact(self, before: int) -> int:
         """Drops log records below ``min(before, lsn + 1)``; returns the new ``oldest``."""
         return int(self.call("compact", {"before": before})["oldest"])
-
-    # -- fail-safe helpers -----------------------------------------------------------------
-    #
-    # These decide cacheability, so every failure answers "cache miss": a service that
-    # cannot be reached must never make stale data look valid.
-
-    def safe_stamp(self, deps: Iterable[DepLike] | DepLike | None = None) -> StampResult | None:
-        """The stamp to store with an entry, or None (do not cache) when the deps are pending
-        or the service cannot answer."""
-        try:
-            result = self.stamp(deps)
-        except Unavailable as error:
-            logger.debug("tidemark: stamp unavailable, not caching: %s", error)
-            return None
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: stamp failed, not caching: %s", error)
-            return None
-        return result if result.cacheable else None
-
-    def is_valid(self, stamp: StampLike | None, deps: Iterable[DepLike] | DepLike | None) -> bool:
-        """True only if the service says the entry is valid; False on any failure."""
-        if stamp is None or deps is None:
-            return False
-        try:
-            return self.check(stamp, deps=deps).valid
-        except Unavailable as error:
-            logger.debug("tidemark: check unavailable, treating as a miss: %s", error)
-            return False
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: check failed, treating as a miss: %s", error)
-            return False
-
-    def is_name_valid(self, name: str) -> bool:
-        """True only if the named entry is registered and valid; False on any failure."""
-        try:
-            return self.check_name(name).valid
-        except Unavailable as error:
-            logger.debug("tidemark: check unavailable, treating as a miss: %s", error)
-            return False
-        except (TidemarkError, ValueError, TypeError, KeyError) as error:
-            logger.warning("tidemark: check failed, treating as a miss: %s", error)
-            return False
 
 
 def _intent_id(intent: str | IntentResult) -> str:

@@ -1,15 +1,27 @@
 import LMDB
 
-/// Version and pending-intent lookups shared by read snapshots and the write
-/// transaction, so a `register` decides validity by the same rules as a `check`.
-extension LMDBStore {
-    struct TableVersions {
-        /// ver(table): the last record that changed the table in any way.
-        var table: LSN = 0
-        /// The last record that changed the table wide; it raises every key's version.
-        var wide: LSN = 0
-    }
+/// The reading rules of a data directory: version and pending-intent lookups and the
+/// validity rule, over any transaction. The server's store answers with them inside its
+/// snapshots and its write transaction (so a `register` decides validity by the same rules
+/// as a `check`), and a same-host local reader (`SnapshotReader`) answers with the very
+/// same code from its own snapshots of the file, so the two cannot disagree.
+protocol SnapshotRules {
+    var schema: Schema { get }
+    var epoch: Epoch { get }
+    var limits: StoreLimits { get }
+}
 
+extension LMDBStore: SnapshotRules {}
+
+/// What the `tables` database keeps for one table.
+struct TableVersions {
+    /// ver(table): the last record that changed the table in any way.
+    var table: LSN = 0
+    /// The last record that changed the table wide; it raises every key's version.
+    var wide: LSN = 0
+}
+
+extension SnapshotRules {
     func currentLSN<Transaction: TransactionReading & ~Copyable>(in transaction: borrowing Transaction) throws -> LSN {
         try metaValue(Schema.MetaKey.lsn, in: transaction)
     }
@@ -100,6 +112,51 @@ extension LMDBStore {
         guard !id.isEmpty, id.utf8.count <= limits.maxNameBytes else { return nil }
         return try transaction.withValue(in: schema.intents, forKey: Array(id.utf8)) {
             try StoredCoding.decodeIntent(id: id, $0)
+        }
+    }
+
+    /// `stamp`: versions of `deps` and whether any is pending, read in `transaction`.
+    func stampAnswer<Transaction: TransactionReading & ~Copyable>(
+        _ deps: [Dep], in transaction: borrowing Transaction
+    ) throws -> StampResult {
+        var versions: [LSN] = []
+        versions.reserveCapacity(deps.count)
+        var cacheable = true
+        for dep in deps {
+            versions.append(try version(of: dep, in: transaction))
+            if cacheable, try isPending(dep, in: transaction) { cacheable = false }
+        }
+        return StampResult(epoch: epoch, lsn: try currentLSN(in: transaction), versions: versions, cacheable: cacheable)
+    }
+
+    /// `check`: every query answered from the one snapshot `transaction`, names expiring
+    /// by the wall time `now`.
+    func checkAnswers<Transaction: TransactionReading & ~Copyable>(
+        _ queries: [CheckQuery], now: Milliseconds, in transaction: borrowing Transaction
+    ) throws -> [Validity] {
+        let lsn = try currentLSN(in: transaction)
+        return try queries.map { query in
+            switch query {
+            case .stamp(let stamp, let deps):
+                return try validity(of: stamp, deps: deps, currentLSN: lsn, in: transaction)
+            case .name(let name):
+                guard let entry = try namedEntry(name, in: transaction) else { return Validity(reason: .unknown) }
+                guard entry.expiresAt > now else { return Validity(reason: .expired) }
+                return try validity(of: entry.stamp, deps: entry.deps, currentLSN: lsn, in: transaction)
+            }
+        }
+    }
+
+    /// Checks every query against the store's limits, naming the field at fault.
+    func validate(_ queries: [CheckQuery]) throws(StoreError) {
+        for (index, query) in queries.enumerated() {
+            // Both field names are built only for an error.
+            switch query {
+            case .stamp(_, let deps):
+                try limits.validate(deps, field: (queries.count == 1 ? "" : "entries[\(index)].") + "deps")
+            case .name(let name):
+                try limits.validate(name: name, field: (queries.count == 1 ? "" : "entries[\(index)].") + "name")
+            }
         }
     }
 }
