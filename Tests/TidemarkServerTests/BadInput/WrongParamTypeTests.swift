@@ -123,7 +123,7 @@ struct WrongParamTypeTests {
                     "write": #""changes":[{"table":"t"}],"#, "begin": #""changes":[{"table":"t"}],"#,
                     "check": #""name":"n","#, "register": #""name":"n","epoch":"\#(epoch)","lsn":0,"deps":[],"#,
                     "commit": #""intent":"x","#, "abort": #""intent":"x","#, "unwatch": #""watch":1,"#,
-                    "compact": #""before":1,"#,
+                    "compact": #""before":1,"#, "source": #""name":"n","#,
                 ]
                 try await probe.expectRefused(
                     BadInputProbe.request(method, params: "{" + (valid[method] ?? "") + #""bogus":1}"#, id: 5),
