@@ -38,6 +38,7 @@ enum InvariantCheck {
 
     static let documentedCodes: Set<Int> = [
         -32700, -32600, -32601, -32602, -32603, -32001, -32002, -32003, -32004, -32005, -32006,
+        -32007,
     ]
     private static let mutations: Set<String> = ["write", "begin", "commit", "abort", "register", "compact"]
     private static let recordMutations: Set<String> = ["write", "begin", "commit", "abort"]
@@ -196,6 +197,8 @@ enum InvariantCheck {
             }
         case -32004:
             guard data?["oldest"]?.uint64Value != nil else { violated("-32004 without data.oldest: \(response)") }
+        case -32007:
+            guard data?["position"]?.uint64Value != nil else { violated("-32007 without data.position: \(response)") }
         default:
             break
         }
@@ -208,6 +211,9 @@ enum InvariantCheck {
             return
         }
         guard let method = member.method, mutations.contains(method) else { return }
+        // A replayed source position (PROTOCOL 7.3.1) is answered but writes nothing: the
+        // state checks then hold it to changing nothing.
+        if response.objectValue?["result"]?.objectValue?["duplicate"] == .bool(true) { return }
         answers.mutationSucceeded = true
         guard recordMutations.contains(method) else { return }
         guard let lsn = response.objectValue?["result"]?.objectValue?["lsn"]?.uint64Value else {
