@@ -5,8 +5,10 @@ import CLMDB
 public protocol TransactionReading: ~Copyable {
     /// Calls `body` with the value stored under `key`, or returns nil when there is none.
     /// The bytes point into the map and are valid only during `body`.
+    /// `key` may point into a caller's stack buffer: the hot read paths build their keys
+    /// without allocating.
     func withValue<Result>(
-        in database: Database, forKey key: [UInt8],
+        in database: Database, forKeyBytes key: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result?
 
@@ -18,6 +20,14 @@ public protocol TransactionReading: ~Copyable {
 }
 
 extension TransactionReading where Self: ~Copyable {
+    /// Calls `body` with the value stored under `key`, or returns nil when there is none.
+    public func withValue<Result>(
+        in database: Database, forKey key: [UInt8],
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result? {
+        try key.withUnsafeBytes { try withValue(in: database, forKeyBytes: $0, body) }
+    }
+
     public func contains(_ key: [UInt8], in database: Database) throws -> Bool {
         try withValue(in: database, forKey: key) { _ in true } ?? false
     }
@@ -30,14 +40,12 @@ extension TransactionReading where Self: ~Copyable {
 /// The shared implementation behind both transaction types.
 enum TransactionOperations {
     static func withValue<Result>(
-        _ transaction: OpaquePointer, _ database: Database, _ key: [UInt8],
+        _ transaction: OpaquePointer, _ database: Database, _ key: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result? {
         var value = MDB_val()
-        let returnCode = key.withUnsafeBytes { keyBytes in
-            var mdbKey = MDB_val(mv_size: keyBytes.count, mv_data: UnsafeMutableRawPointer(mutating: keyBytes.baseAddress))
-            return mdb_get(transaction, database.dbi, &mdbKey, &value)
-        }
+        var mdbKey = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        let returnCode = mdb_get(transaction, database.dbi, &mdbKey, &value)
         if returnCode == MDB_NOTFOUND { return nil }
         try LMDBError.check(returnCode, "mdb_get")
         return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))

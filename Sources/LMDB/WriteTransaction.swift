@@ -26,7 +26,7 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
     }
 
     public func withValue<Result>(
-        in database: Database, forKey key: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result
+        in database: Database, forKeyBytes key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result? {
         try TransactionOperations.withValue(handle, database, key, body)
     }

@@ -96,6 +96,34 @@ struct Schema: Sendable {
         if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
+    /// `tableKey(table)` without a copy: a table's key is its UTF-8 bytes.
+    static func withTableKey<Result>(
+        _ table: String, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        var table = table
+        return try table.withUTF8 { try body(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `keyKey(table:key:)` built in a stack buffer: checks build one per key dep, and a
+    /// heap array each was a good part of a local check's cost.
+    static func withKeyKey<Result>(
+        table: String, key: String, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        var table = table
+        var key = key
+        return try table.withUTF8 { tableBytes in
+            try key.withUTF8 { keyBytes in
+                try withUnsafeTemporaryAllocation(byteCount: 1 + tableBytes.count + keyBytes.count, alignment: 1) { buffer in
+                    buffer[0] = UInt8(truncatingIfNeeded: tableBytes.count)
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[1...]).copyMemory(from: UnsafeRawBufferPointer(tableBytes))
+                    UnsafeMutableRawBufferPointer(rebasing: buffer[(1 + tableBytes.count)...])
+                        .copyMemory(from: UnsafeRawBufferPointer(keyBytes))
+                    return try body(UnsafeRawBufferPointer(buffer))
+                }
+            }
+        }
+    }
+
     /// A table dep is its table prefix; a key dep extends it with the (non-empty) key.
     static func depKey(_ dep: Dep) -> [UInt8] {
         dep.key.map { keyKey(table: dep.table, key: $0) } ?? tablePrefix(dep.table)

@@ -32,8 +32,12 @@ public struct SnapshotReader: SnapshotRules, Sendable {
 
     /// The stamp for `deps`, read in `transaction`. Refuses deps outside the limits as the
     /// server does, naming the field (`deps[2].key`).
-    public func stamp<Transaction: TransactionReading & ~Copyable>(
-        _ deps: [Dep], in transaction: borrowing Transaction
+    ///
+    /// Takes the concrete transaction type, not any `TransactionReading`: called from
+    /// another module, a generic entry point would run the rules unspecialised, looking up
+    /// generic metadata on every read (a good part of a local check's cost).
+    public func stamp(
+        _ deps: [Dep], in transaction: borrowing ReadTransaction
     ) throws(StoreError) -> StampResult {
         try limits.validate(deps, field: "deps")
         return try LMDBStore.guarded("cannot read versions") { try stampAnswer(deps, in: transaction) }
@@ -41,8 +45,8 @@ public struct SnapshotReader: SnapshotRules, Sendable {
 
     /// Answers every query from the one snapshot `transaction`; names expire by `now`
     /// (wall-clock milliseconds, the clock the server uses on the same host).
-    public func check<Transaction: TransactionReading & ~Copyable>(
-        _ queries: [CheckQuery], now: Milliseconds, in transaction: borrowing Transaction
+    public func check(
+        _ queries: [CheckQuery], now: Milliseconds, in transaction: borrowing ReadTransaction
     ) throws(StoreError) -> [Validity] {
         try validate(queries)
         return try LMDBStore.guarded("cannot check") { try checkAnswers(queries, now: now, in: transaction) }
@@ -53,8 +57,8 @@ extension SnapshotReader {
     /// Whether the file read in `transaction` is still the store this reader was opened on.
     /// A data file overwritten in place (same file, other contents) would otherwise be read
     /// with the old epoch in mind.
-    public func holdsSameStore<Transaction: TransactionReading & ~Copyable>(
-        in transaction: borrowing Transaction
+    public func holdsSameStore(
+        in transaction: borrowing ReadTransaction
     ) throws(StoreError) -> Bool {
         let epoch = self.epoch
         return try LMDBStore.guarded("cannot read the epoch") {

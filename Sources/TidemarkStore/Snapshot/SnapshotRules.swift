@@ -42,43 +42,72 @@ extension SnapshotRules {
     func tableVersions<Transaction: TransactionReading & ~Copyable>(
         _ table: String, in transaction: borrowing Transaction
     ) throws -> TableVersions {
-        try transaction.withValue(in: schema.tables, forKey: Schema.tableKey(table)) { bytes in
-            var reader = ByteReader(bytes)
-            return TableVersions(table: try reader.readBigEndian(), wide: try reader.readBigEndian())
+        try Schema.withTableKey(table) { key in
+            try transaction.withValue(in: schema.tables, forKeyBytes: key) { bytes in
+                var reader = ByteReader(bytes)
+                return TableVersions(table: try reader.readBigEndian(), wide: try reader.readBigEndian())
+            }
         } ?? TableVersions()
     }
 
     func version<Transaction: TransactionReading & ~Copyable>(
         of dep: Dep, in transaction: borrowing Transaction
     ) throws -> LSN {
-        let versions = try tableVersions(dep.table, in: transaction)
-        guard let key = dep.key else { return versions.table }
-        let keyVersion = try transaction.withValue(
-            in: schema.keys, forKey: Schema.keyKey(table: dep.table, key: key), { try ByteReader.bigEndian($0) }) ?? 0
-        return max(keyVersion, versions.wide)
+        try version(of: dep, table: TableRow(versions: tableVersions(dep.table, in: transaction)), in: transaction)
+    }
+
+    /// ver(dep), given its table's row.
+    func version<Transaction: TransactionReading & ~Copyable>(
+        of dep: Dep, table row: TableRow, in transaction: borrowing Transaction
+    ) throws -> LSN {
+        guard let key = dep.key else { return row.versions.table }
+        let keyVersion = try Schema.withKeyKey(table: dep.table, key: key) { bytes in
+            try transaction.withValue(in: schema.keys, forKeyBytes: bytes) { try ByteReader.bigEndian($0) }
+        } ?? 0
+        return max(keyVersion, row.versions.wide)
     }
 
     /// Whether an open intent covers `dep`: any open intent on its table covers a table
     /// dep; a key dep is covered by an open wide intent on the table or one naming the key.
     func isPending<Transaction: TransactionReading & ~Copyable>(
-        _ dep: Dep, in transaction: borrowing Transaction
+        _ dep: Dep, table row: TableRow, in transaction: borrowing Transaction
     ) throws -> Bool {
-        let counts = try pendingCounts(dep.table, in: transaction)
-        guard let key = dep.key else { return counts.any > 0 }
-        if counts.wide > 0 { return true }
-        guard counts.any > 0 else { return false }
-        let keyed = try transaction.withValue(
-            in: schema.pendingKeys, forKey: Schema.keyKey(table: dep.table, key: key), { try ByteReader.bigEndian($0) })
+        guard let key = dep.key else { return row.pendingAny > 0 }
+        if row.pendingWide > 0 { return true }
+        guard row.pendingAny > 0 else { return false }
+        let keyed = try Schema.withKeyKey(table: dep.table, key: key) { bytes in
+            try transaction.withValue(in: schema.pendingKeys, forKeyBytes: bytes) { try ByteReader.bigEndian($0) }
+        }
         return (keyed ?? 0) > 0
     }
 
     func pendingCounts<Transaction: TransactionReading & ~Copyable>(
         _ table: String, in transaction: borrowing Transaction
     ) throws -> (any: UInt64, wide: UInt64) {
-        try transaction.withValue(in: schema.pendingTables, forKey: Schema.tableKey(table)) { bytes in
-            var reader = ByteReader(bytes)
-            return (try reader.readBigEndian(), try reader.readBigEndian())
-        } ?? (0, 0)
+        let row = try pendingRow(table, in: transaction)
+        return (row.pendingAny, row.pendingWide)
+    }
+
+    /// A row with only the open-intent counts of `table` filled in. Read as a struct, not a
+    /// tuple, whose type metadata would be looked up at run time on every read.
+    private func pendingRow<Transaction: TransactionReading & ~Copyable>(
+        _ table: String, in transaction: borrowing Transaction
+    ) throws -> TableRow {
+        try Schema.withTableKey(table) { key in
+            try transaction.withValue(in: schema.pendingTables, forKeyBytes: key) { bytes in
+                var reader = ByteReader(bytes)
+                return TableRow(pendingAny: try reader.readBigEndian(), pendingWide: try reader.readBigEndian())
+            }
+        } ?? TableRow()
+    }
+
+    /// Both rows of `table`: its versions and its open intents.
+    func tableRow<Transaction: TransactionReading & ~Copyable>(
+        _ table: String, in transaction: borrowing Transaction
+    ) throws -> TableRow {
+        var row = try pendingRow(table, in: transaction)
+        row.versions = try tableVersions(table, in: transaction)
+        return row
     }
 
     /// The validity rule of the brief: epoch, then future, then changed, then pending.
@@ -89,10 +118,12 @@ extension SnapshotRules {
         guard stamp.lsn <= currentLSN else { return Validity(reason: .future) }
         var changed: [VersionedDep] = []
         var pending: [Dep] = []
+        var tables = TableRows()
         for dep in deps {
-            let version = try version(of: dep, in: transaction)
+            let row = try tables.row(for: dep.table) { try tableRow($0, in: transaction) }
+            let version = try version(of: dep, table: row, in: transaction)
             if version > stamp.lsn { changed.append(VersionedDep(dep: dep, version: version)) }
-            if try isPending(dep, in: transaction) { pending.append(dep) }
+            if try isPending(dep, table: row, in: transaction) { pending.append(dep) }
         }
         let reason: InvalidReason? = !changed.isEmpty ? .changed : (!pending.isEmpty ? .pending : nil)
         return Validity(reason: reason, changed: changed, pending: pending)
@@ -122,9 +153,11 @@ extension SnapshotRules {
         var versions: [LSN] = []
         versions.reserveCapacity(deps.count)
         var cacheable = true
+        var tables = TableRows()
         for dep in deps {
-            versions.append(try version(of: dep, in: transaction))
-            if cacheable, try isPending(dep, in: transaction) { cacheable = false }
+            let row = try tables.row(for: dep.table) { try tableRow($0, in: transaction) }
+            versions.append(try version(of: dep, table: row, in: transaction))
+            if cacheable, try isPending(dep, table: row, in: transaction) { cacheable = false }
         }
         return StampResult(epoch: epoch, lsn: try currentLSN(in: transaction), versions: versions, cacheable: cacheable)
     }

@@ -88,8 +88,15 @@ def run_mode(mode, args, env_base, verify, seed):
     totals: dict = {}
     examples = []
     tm: dict = {}
-    for p in procs:
-        out, err = p.communicate(timeout=args.seconds + args.warmup + 120)
+    try:
+        outputs = [p.communicate(timeout=args.seconds + args.warmup + 120) for p in procs]
+    finally:
+        # A worker that hung or outlived a failed one is not left behind.
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for p, (out, err) in zip(procs, outputs):
         if p.returncode != 0:
             raise SystemExit(f"worker failed in mode {mode}:\n{err}")
         result = json.loads(out.strip().splitlines()[-1])

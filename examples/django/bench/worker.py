@@ -118,6 +118,13 @@ def main():
     connections["default"].ensure_connection()
     connections["default"].execute_wrappers.append(count_selects)
     connections["direct"].ensure_connection()
+    if os.environ.get("BENCH_MODE") == "tidemark-local":
+        from tidemark_django import client
+
+        # A mode that fell back to the socket would be measured under the wrong name.
+        reader = client.reader()
+        if type(reader).__name__ != "LocalReader":
+            sys.exit(f"tidemark-local: the data directory cannot be read locally ({reader!r} answers instead)")
     delay = START - time.time()
     if delay > 0:
         time.sleep(delay)  # all workers start together

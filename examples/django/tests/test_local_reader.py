@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -103,3 +104,17 @@ def test_a_directory_that_cannot_be_read_locally_falls_back_to_the_socket(server
         assert hits(price(book.pk)) == (10, 1)
         assert server.checks_answered() == asked + 1, "the hit was checked over the socket"
         assert type(tidemark_client.reader()).__name__ == "Client"
+
+
+def test_a_first_read_that_cannot_read_locally_falls_back_without_waiting_on_itself(server_for):
+    # The process's first Tidemark call is a read and no socket client exists yet: the
+    # fallback must build one without taking the lock the failed open still held.
+    server, use = server_for()  # no --local-readers
+    with use:
+        tidemark_client.reset()
+        answered = []
+        caller = threading.Thread(target=lambda: answered.append(tidemark_client.reader()), daemon=True)
+        caller.start()
+        caller.join(timeout=30)
+        assert answered, "reader() never returned: it waited on its own lock"
+        assert type(answered[0]).__name__ == "Client"

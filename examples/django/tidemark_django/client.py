@@ -52,8 +52,9 @@ def reader() -> LocalReader | Client:
             except TidemarkError as exc:
                 _local_retry_at = time.monotonic() + LOCAL_RETRY_SECONDS
                 logger.warning("tidemark: cannot read %s locally, using the socket: %s", local, exc)
-                return get()
-        return _reader
+        found = _reader
+    # The fallback is fetched outside the lock: `get` takes it too, and it is not reentrant.
+    return found if found is not None else get()
 
 
 def reset() -> None:

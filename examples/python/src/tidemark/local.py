@@ -442,15 +442,23 @@ def _result(valid: bool, reason: str | None = None, changed: list | None = None,
     return result
 
 
-def _version_and_pending(txn: Any, opened: _DataFile, table: bytes, key: bytes | None) -> tuple[int, bool]:
-    """ver(dep) and whether an open intent covers it: the rules of SnapshotRules.swift."""
+def _table_rows(txn: Any, opened: _DataFile, table: bytes) -> tuple[int, int, int, int]:
+    """A table's versions and open-intent counts: (ver(table), wide, open, open wide)."""
     get = txn.get
     versions = get(table, None, opened.tables)
     table_version, wide = _unpack_pair(versions) if versions else (0, 0)
     counts = get(table, None, opened.pending_tables)
     open_any, open_wide = _unpack_pair(counts) if counts else (0, 0)
+    return table_version, wide, open_any, open_wide
+
+
+def _version_and_pending(txn: Any, opened: _DataFile, rows: tuple[int, int, int, int], key: bytes | None) -> tuple[int, bool]:
+    """ver(dep) and whether an open intent covers it, given its table's rows: the rules of
+    SnapshotRules.swift."""
+    table_version, wide, open_any, open_wide = rows
     if key is None:
         return table_version, open_any > 0
+    get = txn.get
     key_version = get(key, None, opened.keys)
     version = _from_bytes(key_version, "big") if key_version else 0
     if wide > version:
@@ -466,8 +474,12 @@ def _version_and_pending(txn: Any, opened: _DataFile, table: bytes, key: bytes |
 def _stamp_answer(txn: Any, opened: _DataFile, lsn: int, keys: list) -> StampResult:
     versions = []
     cacheable = True
+    tables: dict[bytes, tuple[int, int, int, int]] = {}
     for _, table, key in keys:
-        version, pending = _version_and_pending(txn, opened, table, key)
+        rows = tables.get(table)
+        if rows is None:
+            rows = tables[table] = _table_rows(txn, opened, table)
+        version, pending = _version_and_pending(txn, opened, rows, key)
         versions.append(version)
         cacheable = cacheable and not pending
     return StampResult(opened.epoch, lsn, versions, cacheable)
@@ -481,8 +493,14 @@ def _validity(txn: Any, opened: _DataFile, epoch: str, stamp_lsn: int, keys: lis
         return _result(False, "future")
     changed = None
     pending = None
+    # Each table's rows are read once: the deps of a check mostly share a table, and
+    # every row read is an LMDB search.
+    tables: dict[bytes, tuple[int, int, int, int]] = {}
     for dep, table, key in keys:
-        version, is_pending = _version_and_pending(txn, opened, table, key)
+        rows = tables.get(table)
+        if rows is None:
+            rows = tables[table] = _table_rows(txn, opened, table)
+        version, is_pending = _version_and_pending(txn, opened, rows, key)
         if version > stamp_lsn:
             (changed := changed or []).append(ChangedDep(dep.table, dep.key, version))
         if is_pending:
