@@ -3,7 +3,7 @@ import CLMDB
 /// A handle to one named database inside an environment. Handles are plain numbers,
 /// valid for the environment's lifetime and shareable across threads once opened.
 public struct Database: Hashable, Sendable {
-    let dbi: MDB_dbi
+    @usableFromInline let dbi: MDB_dbi
 
     public struct Flags: OptionSet, Hashable, Sendable {
         public let rawValue: UInt32

@@ -11,7 +11,7 @@ public final class Environment: @unchecked Sendable {
     // @unchecked: an MDB_env is documented as thread-safe once opened; `handle` is
     // immutable after init and `mdb_env_close` runs only in deinit, when no one else holds it.
     let handle: OpaquePointer
-    let readerPool = ReaderPool()
+    @usableFromInline let readerPool = ReaderPool()
 
     public struct Options: Sendable {
         /// The largest the data file may grow to. Writes beyond it fail with `mapFull`

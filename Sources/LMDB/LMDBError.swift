@@ -51,14 +51,16 @@ public struct LMDBError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation): \(message) (\(returnCode))" }
 
-    /// Throws unless `returnCode` is `MDB_SUCCESS`.
-    @inline(__always)
+    /// Throws unless `returnCode` is `MDB_SUCCESS`. Inlinable, with the failure kept out
+    /// of line, so that the readers' hot paths in other modules pay one comparison.
+    @inlinable @inline(__always)
     static func check(_ returnCode: Int32, _ operation: @autoclosure () -> String) throws(LMDBError) {
         guard returnCode == MDB_SUCCESS else {
             throw LMDBError(returnCode: returnCode, operation: operation())
         }
     }
 
+    @usableFromInline
     init(returnCode: Int32, operation: String) {
         self.init(code: Self.code(for: returnCode), returnCode: returnCode, operation: operation)
     }

@@ -4,7 +4,7 @@ import CLMDB
 /// twice; it is always ended in deinit: aborted (LMDB's way of ending a reader), or, for a
 /// pooled one, reset so that its reader slot can be renewed for the next snapshot.
 public struct ReadTransaction: ~Copyable, TransactionReading {
-    let handle: OpaquePointer
+    @usableFromInline let handle: OpaquePointer
     private let pooled: Bool
 
     init(environment: Environment) throws(LMDBError) {
@@ -16,6 +16,7 @@ public struct ReadTransaction: ~Copyable, TransactionReading {
     }
 
     /// Starts a new snapshot on a reset transaction of the environment's reader pool.
+    @usableFromInline
     init(renewing handle: OpaquePointer) throws(LMDBError) {
         try LMDBError.check(mdb_txn_renew(handle), "mdb_txn_renew")
         self.handle = handle
@@ -27,6 +28,7 @@ public struct ReadTransaction: ~Copyable, TransactionReading {
         if pooled { mdb_txn_reset(handle) } else { mdb_txn_abort(handle) }
     }
 
+    @inlinable
     public func withValue<Result>(
         in database: Database, forKeyBytes key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result? {

@@ -21,6 +21,7 @@ public protocol TransactionReading: ~Copyable {
 
 extension TransactionReading where Self: ~Copyable {
     /// Calls `body` with the value stored under `key`, or returns nil when there is none.
+    @inlinable
     public func withValue<Result>(
         in database: Database, forKey key: [UInt8],
         _ body: (UnsafeRawBufferPointer) throws -> Result
@@ -37,8 +38,12 @@ extension TransactionReading where Self: ~Copyable {
     }
 }
 
-/// The shared implementation behind both transaction types.
+/// The shared implementation behind both transaction types. `withValue` is inlinable:
+/// the store's rules call it several times per check from another module, and an
+/// unspecialised generic call there costs more than the LMDB search itself.
+@usableFromInline
 enum TransactionOperations {
+    @inlinable
     static func withValue<Result>(
         _ transaction: OpaquePointer, _ database: Database, _ key: UnsafeRawBufferPointer,
         _ body: (UnsafeRawBufferPointer) throws -> Result
@@ -51,6 +56,7 @@ enum TransactionOperations {
         return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
     }
 
+    @usableFromInline
     static func withCursor<Result>(
         _ transaction: OpaquePointer, _ database: Database, _ body: (inout Cursor) throws -> Result
     ) throws -> Result {
@@ -58,6 +64,7 @@ enum TransactionOperations {
         return try body(&cursor)
     }
 
+    @usableFromInline
     static func count(_ transaction: OpaquePointer, _ database: Database) throws -> Int {
         var stat = MDB_stat()
         try LMDBError.check(mdb_stat(transaction, database.dbi, &stat), "mdb_stat")

@@ -4,7 +4,7 @@ import CLMDB
 /// be committed at most once and cannot be used afterwards; one that is dropped without
 /// commit is aborted in deinit and writes nothing.
 public struct WriteTransaction: ~Copyable, TransactionReading {
-    let handle: OpaquePointer
+    @usableFromInline let handle: OpaquePointer
 
     init(environment: Environment) throws(LMDBError) {
         var transaction: OpaquePointer?
@@ -25,6 +25,7 @@ public struct WriteTransaction: ~Copyable, TransactionReading {
         try LMDBError.check(mdb_txn_commit(handle), "mdb_txn_commit")
     }
 
+    @inlinable
     public func withValue<Result>(
         in database: Database, forKeyBytes key: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Result
     ) throws -> Result? {

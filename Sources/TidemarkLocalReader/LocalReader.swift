@@ -24,7 +24,8 @@ import Glibc
 public final class LocalReader: Sendable {
     public let directory: String
     private let clock: @Sendable () -> Milliseconds
-    private let file: Mutex<OpenedDataFile>
+    /// The holder keeps the file shared and open; the file itself is what calls use.
+    private let file: Mutex<(holder: OpenedDataFile.Holder, file: OpenedDataFile)>
     /// CLOCK_MONOTONIC nanoseconds of the last check that the path names the open file.
     private let verifiedAt: Atomic<UInt64>
 
@@ -33,8 +34,8 @@ public final class LocalReader: Sendable {
     public init(directory: String, clock: @escaping @Sendable () -> Milliseconds = LMDBStore.wallClock) throws(LocalReaderError) {
         self.directory = directory
         self.clock = clock
-        let opened = try OpenedDataFile.shared(directory: directory)
-        file = Mutex(opened)
+        let holder = try OpenedDataFile.shared(directory: directory)
+        file = Mutex((holder, holder.file))
         verifiedAt = Atomic(Self.monotonicNanoseconds())
     }
 
@@ -50,7 +51,8 @@ public final class LocalReader: Sendable {
 
     /// Each query answered from one snapshot: what `check` answers.
     public func check(_ queries: [CheckQuery]) throws(LocalReaderError) -> [Validity] {
-        let now = clock()
+        // Only names expire; a check of stamps alone does not read the clock.
+        let now = queries.contains { if case .name = $0 { true } else { false } } ? clock() : 0
         return try read { (opened, transaction) throws(StoreError) in
             try opened.reader.check(queries, now: now, in: transaction)
         }
@@ -85,16 +87,16 @@ public final class LocalReader: Sendable {
     /// names it.
     private func current() throws(LocalReaderError) -> OpenedDataFile {
         let now = Self.monotonicNanoseconds()
-        let opened = file.withLock { $0 }
+        let opened = file.withLock { $0.file }
         guard now &- verifiedAt.load(ordering: .acquiring) >= Self.identityNanoseconds else { return opened }
         if try !opened.isCurrent(directory: directory) { try reopen() }
         verifiedAt.store(now, ordering: .releasing)
-        return file.withLock { $0 }
+        return file.withLock { $0.file }
     }
 
     private func reopen() throws(LocalReaderError) {
         let fresh = try OpenedDataFile.shared(directory: directory)
-        file.withLock { $0 = fresh }
+        file.withLock { $0 = (fresh, fresh.file) }
     }
 
     private static let identityNanoseconds = UInt64(SnapshotReader.identityInterval / .nanoseconds(1))

@@ -24,18 +24,27 @@ final class OpenedDataFile: Sendable {
         var lock: FileIdentity
     }
 
-    private struct WeakFile: @unchecked Sendable {
-        // Only touched under `open`'s mutex.
-        weak var file: OpenedDataFile?
+    /// What keeps a shared file open: the readers hold it, the registry only a weak
+    /// reference to it. The weak reference is to this holder, not to the file, because a
+    /// weakly referenced object's every retain and release takes Swift's slow path, and
+    /// readers retain the file on every call.
+    final class Holder: Sendable {
+        let file: OpenedDataFile
+        init(_ file: OpenedDataFile) { self.file = file }
     }
 
-    private static let open = Mutex<[Key: WeakFile]>([:])
+    private struct WeakHolder: @unchecked Sendable {
+        // Only touched under `open`'s mutex.
+        weak var holder: Holder?
+    }
+
+    private static let open = Mutex<[Key: WeakHolder]>([:])
 
     /// The open data file of `directory`, shared with every other reader of this process.
     /// Refuses one whose server does not allow local readers: only `serve --local-readers`
     /// makes the data file group-readable, and only such a server waits at start for
     /// readers left on a replaced directory.
-    static func shared(directory: String) throws(LocalReaderError) -> OpenedDataFile {
+    static func shared(directory: String) throws(LocalReaderError) -> Holder {
         let dataFile = directory + "/data.mdb"
         var info = stat()
         guard stat(dataFile, &info) == 0 else { throw lookupError(errno, directory: directory) }
@@ -44,21 +53,21 @@ final class OpenedDataFile: Sendable {
                 .notAllowed,
                 "the server does not allow local reading of \(directory): start it with `tidemark serve --local-readers GROUP`")
         }
-        return try open.withLock { (files) throws(LocalReaderError) -> OpenedDataFile in
+        return try open.withLock { (files) throws(LocalReaderError) -> Holder in
             guard let data = FileIdentity(path: dataFile), let lock = FileIdentity(path: directory + "/lock.mdb") else {
                 throw lookupError(errno, directory: directory)
             }
             let key = Key(data: data, lock: lock)
-            if let existing = files[key]?.file { return existing }
-            if files.contains(where: { $0.key.lock == lock && $0.value.file != nil }) {
+            if let existing = files[key]?.holder { return existing }
+            if files.contains(where: { $0.key.lock == lock && $0.value.holder != nil }) {
                 throw LocalReaderError(
                     .unavailable,
                     "the data file in \(directory) was replaced while its lock file stayed; "
                         + "a reader cannot open it beside the old one (restart the reading process)")
             }
-            let opened = try OpenedDataFile(directory: directory, data: data, lock: lock)
-            files = files.filter { $0.value.file != nil }
-            files[key] = WeakFile(file: opened)
+            let opened = Holder(try OpenedDataFile(directory: directory, data: data, lock: lock))
+            files = files.filter { $0.value.holder != nil }
+            files[key] = WeakHolder(holder: opened)
             return opened
         }
     }

@@ -33,10 +33,29 @@ public struct StoreLimits: Hashable, Sendable {
     }
 
     func validate(_ deps: [Dep], field: @autoclosure () -> String) throws(StoreError) {
+        // Deps are nearly always within the limits: test them plainly first, and walk them
+        // again naming each field only to word an error.
+        guard !deps.allSatisfy(accepts) else { return }
         for (index, dep) in deps.enumerated() {
             try validate(table: dep.table, field: "\(field())[\(index)].table")
             if let key = dep.key { try validate(key: key, field: "\(field())[\(index)].key") }
         }
+    }
+
+    /// Whether `query` is within the limits (what `validate` checks, without naming fields).
+    func accepts(_ query: CheckQuery) -> Bool {
+        switch query {
+        case .stamp(_, let deps): deps.allSatisfy(accepts)
+        case .name(let name): name.utf8.count > 0 && name.utf8.count <= maxNameBytes
+        }
+    }
+
+    private func accepts(_ dep: Dep) -> Bool {
+        let tableBytes = dep.table.utf8.count
+        guard tableBytes > 0, tableBytes <= maxTableBytes else { return false }
+        guard let key = dep.key else { return true }
+        let keyBytes = key.utf8.count
+        return keyBytes > 0 && keyBytes <= maxKeyBytes
     }
 
     /// `field` is spelled out only for an error: building it for every dep of every check

@@ -182,6 +182,8 @@ extension SnapshotRules {
 
     /// Checks every query against the store's limits, naming the field at fault.
     func validate(_ queries: [CheckQuery]) throws(StoreError) {
+        // Plainly first; the walk below names the field at fault, for an error only.
+        guard !queries.allSatisfy(limits.accepts) else { return }
         for (index, query) in queries.enumerated() {
             // Both field names are built only for an error.
             switch query {
