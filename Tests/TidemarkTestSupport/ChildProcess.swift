@@ -66,6 +66,21 @@ public final class ChildProcess: Sendable {
         return outputText.contains(text)
     }
 
+    /// Returns once the output contains `text`; false if the process exited first or
+    /// `seconds` passed.
+    public func waitForOutput(_ text: String, seconds: Double) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitForOutput(text) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(seconds))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || outputText.contains(text)
+        }
+    }
+
     /// Everything the process printed, once its output has ended (or after 5 s, should a
     /// process it started keep the pipe open).
     public func finalOutput() async -> String {
