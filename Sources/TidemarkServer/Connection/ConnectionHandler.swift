@@ -25,6 +25,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// work.
     static let maxOutstanding = 1024
 
+    /// Requests handled in one go before their answers are written. One read can hold
+    /// thousands of pipelined requests; writing every so often lets the channel turn
+    /// unwritable when the client is not reading, and handling stops there instead of
+    /// computing (and buffering) answers for the whole read.
+    static let answersPerWrite = 256
+
     let dispatcher: RequestDispatcher
     let hub: WatchHub
     let grant: ConnectionGrant
@@ -59,6 +65,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var unsettledWrites = 0
     var watches: Set<UInt64> = []
     private var readHeld = false
+    /// Set while `handleBacklog` runs: writing answers from it can call back into it
+    /// (through a writability change or an already completed write), and the running loop
+    /// sees whatever changed on its next turn.
+    private var handlingBacklog = false
     private var writeScheduled = false
 
     init(
@@ -98,6 +108,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         state = .closed
+        // Requests held back for an unwritable channel: the writes among them still count.
+        handleBacklog(context: context)
         for id in watches { hub.unsubscribe(id) }
         watches.removeAll()
         watchStarts.finish()
@@ -113,7 +125,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        resumeReading(context: context)
+        if context.channel.isWritable {
+            handleBacklog(context: context)
+            writeAnswers(context: context)
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -122,8 +137,12 @@ final class ConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Handles the waiting requests in order, up to the first read that must wait for this
-    /// connection's writes.
+    /// connection's writes, or until the answers fill the channel.
     private func handleBacklog(context: ChannelHandlerContext) {
+        guard !handlingBacklog else { return }
+        handlingBacklog = true
+        defer { handlingBacklog = false }
+        var handledSinceWrite = 0
         while let work = backlog.first {
             // A closed connection's writes still count (they were sent); its reads have
             // no one to answer, and a watch would outlive it.
@@ -137,11 +156,19 @@ final class ConnectionHandler: ChannelDuplexHandler {
                 dispatcher.metrics?.requestFinished(work.method, succeeded: false, nanoseconds: 0)
                 continue
             }
+            // The client is not reading what it was already sent: the rest waits for
+            // `channelWritabilityChanged`.
+            if state != .closed && !context.channel.isWritable { return }
             // Anything but a mutation (which queues behind them in the writer anyway) must
             // see this connection's earlier writes.
             if !work.method.isMutation && unsettledWrites > 0 { return }
             backlog.removeFirst()
             handle(work, context: context)
+            handledSinceWrite += 1
+            if handledSinceWrite == Self.answersPerWrite {
+                handledSinceWrite = 0
+                writeAnswers(context: context)
+            }
         }
     }
 
