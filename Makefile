@@ -25,6 +25,11 @@ deps:
 		echo "installing postgresql"; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql postgresql-client; \
 	fi
+	@# The etcd client's tests run private 3-member etcd clusters (Debian's etcd-server, 3.4).
+	@if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1; then \
+		echo "installing etcd-server and etcd-client"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq etcd-server etcd-client; \
+	fi
 	@# The report test opens `tidemark report` output in headless Chromium.
 	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
 		echo "installing chromium"; \

@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -102,6 +103,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A client of etcd's v3 API through its JSON gateway (KV, Txn, leases, watch,
+        // cluster status), with failover across the members: the seam the etcd backend
+        // (issue 13) stands on.
+        .target(
+            name: "TidemarkEtcd",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The load generator behind `tidemark bench`: raw NDJSON connections, no client library.
         .target(
             name: "TidemarkBench",
@@ -158,6 +172,11 @@ let package = Package(
         .testTarget(
             name: "TidemarkCaptureTests",
             dependencies: ["TidemarkCapture", "TidemarkClient", "TidemarkTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TidemarkEtcdTests",
+            dependencies: ["TidemarkEtcd", "TidemarkTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),

@@ -1,0 +1,130 @@
+import Foundation
+import Synchronization
+
+/// A real etcd cluster on loopback for one test: its members are child processes with data
+/// in a temporary directory and ports picked free, stopped by PID (SIGKILL) when the
+/// cluster is released. `kill(_:)` and `restart(_:)` make member faults.
+public final class EtcdCluster: Sendable {
+    public struct Member: Sendable {
+        public let name: String
+        public let clientURL: String
+        public let peerURL: String
+        public let dataDirectory: String
+    }
+
+    public let members: [Member]
+    private let directory: TemporaryDirectory
+    private let processes: Mutex<[ChildProcess?]>
+
+    /// The etcd binary (`$ETCD_BIN`, else etcd on the PATH); `make deps` installs it.
+    public static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["ETCD_BIN"] { return path }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = "\(directory)/etcd"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return "/usr/bin/etcd"
+    }
+
+    /// Starts `count` members and returns once every one of them serves clients.
+    public static func start(members count: Int = 3) async throws -> EtcdCluster {
+        let cluster = try EtcdCluster(members: count)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<count {
+                group.addTask { try await cluster.start(index, state: "new") }
+            }
+            try await group.waitForAll()
+        }
+        return cluster
+    }
+
+    private init(members count: Int) throws {
+        let directory = try TemporaryDirectory()
+        let ports = try FreePorts.take(2 * count)
+        self.directory = directory
+        members = (0..<count).map { index in
+            Member(
+                name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])",
+                peerURL: "http://127.0.0.1:\(ports[2 * index + 1])", dataDirectory: "\(directory.path)/m\(index)")
+        }
+        processes = Mutex(Array(repeating: nil, count: count))
+    }
+
+    public var clientURLs: [String] { members.map(\.clientURL) }
+    /// The `--etcd` argument naming every member.
+    public var endpointList: String { clientURLs.joined(separator: ",") }
+
+    /// SIGKILL of member `index`: no chance to flush anything.
+    public func kill(_ index: Int) async {
+        guard let process = processes.withLock({ $0[index] }) else { return }
+        await process.kill()
+        processes.withLock { $0[index] = nil }
+    }
+
+    /// Starts member `index` again on its data (after `kill`) and waits until it serves.
+    public func restart(_ index: Int) async throws {
+        try await start(index, state: "existing")
+    }
+
+    public func isRunning(_ index: Int) -> Bool {
+        processes.withLock { $0[index]?.isRunning ?? false }
+    }
+
+    private func start(_ index: Int, state: String) async throws {
+        let member = members[index]
+        let cluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+        let process = try ChildProcess(
+            executable: Self.binary,
+            arguments: [
+                "--name", member.name, "--data-dir", member.dataDirectory,
+                "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
+                "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
+                "--initial-cluster", cluster, "--initial-cluster-state", state,
+                "--initial-cluster-token", "tidemark-test-\(directory.path.suffix(8))",
+                // Faster elections than the defaults (100 ms / 1 s) keep fault tests short.
+                "--heartbeat-interval", "50", "--election-timeout", "500",
+            ])
+        processes.withLock { $0[index] = process }
+        guard await process.waitForOutput("ready to serve client requests", seconds: 30) else {
+            throw EtcdClusterError(message: "etcd member \(member.name) did not start:\n\(process.outputText.suffix(2000))")
+        }
+    }
+
+    deinit {
+        // ChildProcess kills a running member when released.
+        processes.withLock { $0.removeAll() }
+    }
+}
+
+public struct EtcdClusterError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+/// Loopback TCP ports that were free a moment ago: each is bound to port 0 and released.
+enum FreePorts {
+    static func take(_ count: Int) throws -> [Int] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw EtcdClusterError(message: "socket: \(errno)") }
+            sockets.append(fd)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = 0
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw EtcdClusterError(message: "bind: \(errno)") }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+            }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+}
