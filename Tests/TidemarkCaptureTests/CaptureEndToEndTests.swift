@@ -120,7 +120,9 @@ struct CaptureEndToEndTests {
         try await fixture.startServer()
         let capture = try fixture.launchCapture()
         #expect(await capture.waitForExit() == 1)
-        #expect(capture.outputText.contains("wal_level = logical"), "\(capture.outputText)")
+        // The exit can be seen before the pipe's last bytes are read.
+        let output = await capture.finalOutput()
+        #expect(output.contains("wal_level = logical"), "\(output)")
     }
 
     @Test func aTableWithoutAReplicaIdentityStopsPublicationCreation() async throws {
@@ -129,7 +131,8 @@ struct CaptureEndToEndTests {
         try await fixture.startServer()
         let capture = try fixture.launchCapture()
         #expect(await capture.waitForExit() == 1)
-        #expect(capture.outputText.contains("public.loose") && capture.outputText.contains("REPLICA IDENTITY FULL"), "\(capture.outputText)")
+        let output = await capture.finalOutput()
+        #expect(output.contains("public.loose") && output.contains("REPLICA IDENTITY FULL"), "\(output)")
         #expect(try await fixture.postgres.psql("SELECT count(*) FROM pg_publication") == "0")
         // Left out with --tables, it is no obstacle.
         try await fixture.postgres.psql("CREATE TABLE kept (id int PRIMARY KEY)")
@@ -158,7 +161,8 @@ struct CaptureEndToEndTests {
         #expect(try await fixture.postgres.psql("SELECT count(*) FROM pg_replication_slots") == "0")
         let wrong = try fixture.launchCapture(["--slot", "other"], dsn: "postgresql://capture:nope@127.0.0.1:\(fixture.postgres.port)/postgres")
         #expect(await wrong.waitForExit() == 1)
-        #expect(wrong.outputText.contains("password authentication failed"), "\(wrong.outputText)")
+        let wrongOutput = await wrong.finalOutput()
+        #expect(wrongOutput.contains("password authentication failed"), "\(wrongOutput)")
     }
 
     @Test func hugeTransactionsDDLAndDroppedTablesNeverStopTheStream() async throws {

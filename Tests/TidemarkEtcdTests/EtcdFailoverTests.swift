@@ -13,12 +13,12 @@ import TidemarkTestSupport
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     /// Writes until one is acknowledged (an election may refuse a few), within `seconds`.
-    static func putEventually(_ client: EtcdClient, _ key: String, seconds: Double = 20) async throws -> Int64 {
+    static func putEventually(_ client: EtcdClient, _ key: String, value: String? = nil, seconds: Double = 20) async throws -> Int64 {
         let deadline = ContinuousClock.now + .seconds(seconds)
         while true {
             let failure: EtcdError
             do {
-                return try await client.put(bytes(key), bytes(key))
+                return try await client.put(bytes(key), bytes(value ?? key))
             } catch {
                 failure = error
             }

@@ -13,6 +13,8 @@ public final class EtcdCluster: Sendable {
     }
 
     public let members: [Member]
+    /// Where the members run: each on a host of its own, or all on loopback (nil).
+    private let hosts: IsolatedHosts?
     private let directory: TemporaryDirectory
     private let processes: Mutex<[ChildProcess?]>
 
@@ -26,9 +28,10 @@ public final class EtcdCluster: Sendable {
         return "/usr/bin/etcd"
     }
 
-    /// Starts `count` members and returns once every one of them serves clients.
-    public static func start(members count: Int = 3) async throws -> EtcdCluster {
-        let cluster = try EtcdCluster(members: count)
+    /// Starts `count` members and returns once every one of them serves clients. With
+    /// `hosts`, member `i` runs on host `i` (etcd's default ports on its address).
+    public static func start(members count: Int = 3, on hosts: IsolatedHosts? = nil) async throws -> EtcdCluster {
+        let cluster = try EtcdCluster(members: count, hosts: hosts)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<count {
                 group.addTask { try await cluster.start(index, state: "new") }
@@ -38,14 +41,23 @@ public final class EtcdCluster: Sendable {
         return cluster
     }
 
-    private init(members count: Int) throws {
+    private init(members count: Int, hosts: IsolatedHosts?) throws {
         let directory = try TemporaryDirectory()
-        let ports = try FreePorts.take(2 * count)
         self.directory = directory
-        members = (0..<count).map { index in
-            Member(
-                name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])",
-                peerURL: "http://127.0.0.1:\(ports[2 * index + 1])", dataDirectory: "\(directory.path)/m\(index)")
+        self.hosts = hosts
+        if let hosts {
+            members = (0..<count).map { index in
+                Member(
+                    name: "m\(index)", clientURL: "http://\(hosts.addresses[index]):2379",
+                    peerURL: "http://\(hosts.addresses[index]):2380", dataDirectory: "\(directory.path)/m\(index)")
+            }
+        } else {
+            let ports = try FreePorts.take(2 * count)
+            members = (0..<count).map { index in
+                Member(
+                    name: "m\(index)", clientURL: "http://127.0.0.1:\(ports[2 * index])",
+                    peerURL: "http://127.0.0.1:\(ports[2 * index + 1])", dataDirectory: "\(directory.path)/m\(index)")
+            }
         }
         processes = Mutex(Array(repeating: nil, count: count))
     }
@@ -66,6 +78,11 @@ public final class EtcdCluster: Sendable {
         try await start(index, state: "existing")
     }
 
+    /// SIGKILL of every member; call before the hosts they run on are removed.
+    public func stop() async {
+        for index in members.indices { await kill(index) }
+    }
+
     public func isRunning(_ index: Int) -> Bool {
         processes.withLock { $0[index]?.isRunning ?? false }
     }
@@ -73,9 +90,7 @@ public final class EtcdCluster: Sendable {
     private func start(_ index: Int, state: String) async throws {
         let member = members[index]
         let cluster = members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
-        let process = try ChildProcess(
-            executable: Self.binary,
-            arguments: [
+        let arguments = [
                 "--name", member.name, "--data-dir", member.dataDirectory,
                 "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
                 "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
@@ -83,7 +98,9 @@ public final class EtcdCluster: Sendable {
                 "--initial-cluster-token", "tidemark-test-\(directory.path.suffix(8))",
                 // Faster elections than the defaults (100 ms / 1 s) keep fault tests short.
                 "--heartbeat-interval", "50", "--election-timeout", "500",
-            ])
+            ]
+        let command = hosts?.command(in: index, Self.binary, arguments) ?? (executable: Self.binary, arguments: arguments)
+        let process = try ChildProcess(executable: command.executable, arguments: command.arguments)
         processes.withLock { $0[index] = process }
         guard await process.waitForOutput("ready to serve client requests", seconds: 30) else {
             throw EtcdClusterError(message: "etcd member \(member.name) did not start:\n\(process.outputText.suffix(2000))")

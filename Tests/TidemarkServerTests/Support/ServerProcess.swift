@@ -23,7 +23,8 @@ final class ServerProcess: Sendable {
     static func runExpectingFailure(socketPath: String, dataPath: String, arguments: [String] = []) async throws -> (status: Int32, output: String) {
         let server = try ServerProcess(socketPath: socketPath, dataPath: dataPath, arguments: arguments)
         let status = await server.waitForExit()
-        return (status, server.outputText)
+        // The exit can be seen before the pipe's last bytes are read.
+        return (status, await server.finalOutput())
     }
 
     private init(socketPath: String, dataPath: String, arguments: [String]) throws {
@@ -34,6 +35,8 @@ final class ServerProcess: Sendable {
     }
 
     var outputText: String { child.outputText }
+    /// Everything it printed, once its output has ended.
+    func finalOutput() async -> String { await child.finalOutput() }
     var pid: Int32 { child.pid }
 
     func waitForExit() async -> Int32 {
