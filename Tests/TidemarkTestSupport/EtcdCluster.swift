@@ -118,30 +118,35 @@ public struct EtcdClusterError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Loopback TCP ports that were free a moment ago: each is bound to port 0 and released.
+/// Loopback TCP ports for test clusters, each handed out once per test process and free
+/// when handed out. Taken below the kernel's ephemeral range (32768 on), where outgoing
+/// connections get their ports: a port found free there could be taken by a client's
+/// connection before etcd binds it.
 enum FreePorts {
+    private static let next = Mutex(Int.random(in: 21_000..<25_000))
+
     static func take(_ count: Int) throws -> [Int] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
         var ports: [Int] = []
-        for _ in 0..<count {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw EtcdClusterError(message: "socket: \(errno)") }
-            sockets.append(fd)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        while ports.count < count {
+            let candidate = next.withLock { port -> Int in
+                defer { port = port >= 29_999 ? 21_000 : port + 1 }
+                return port
             }
-            guard bound == 0 else { throw EtcdClusterError(message: "bind: \(errno)") }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-            }
-            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+            if try isFree(candidate) { ports.append(candidate) }
         }
         return ports
+    }
+
+    private static func isFree(_ port: Int) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw EtcdClusterError(message: "socket: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 }

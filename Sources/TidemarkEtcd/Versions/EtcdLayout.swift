@@ -1,0 +1,41 @@
+import TidemarkStore
+
+/// Where Tidemark's state lives under its prefix in etcd (protocol/ETCD.md, "The mapping").
+/// Names are length-prefixed (`t/5:users`), so no table or key, whatever bytes it holds,
+/// can make two different deps share an etcd key.
+struct EtcdLayout: Sendable {
+    let prefix: [UInt8]
+
+    var epoch: [UInt8] { prefix + Array("epoch".utf8) }
+    /// Put by every write: a linearizable read of its `mod_revision` is the newest LSN.
+    var head: [UInt8] { prefix + Array("h".utf8) }
+    var records: [UInt8] { prefix + Array("r/".utf8) }
+
+    func table(_ table: String) -> [UInt8] { named("t/", table) }
+    func wide(_ table: String) -> [UInt8] { named("w/", table) }
+    func key(_ table: String, _ key: String) -> [UInt8] { named("k/", table) + Array(key.utf8) }
+    func record(writer: String, sequence: UInt64) -> [UInt8] {
+        records + Array("\(writer)/\(String(sequence, radix: 16))".utf8)
+    }
+
+    private func named(_ kind: String, _ name: String) -> [UInt8] {
+        prefix + Array(kind.utf8) + Array("\(name.utf8.count):".utf8) + Array(name.utf8)
+    }
+
+    /// The version keys a write of `changes` puts (each once: etcd refuses a Txn that
+    /// puts one key twice).
+    func versionKeys(of changes: [Change]) -> [[UInt8]] {
+        var keys: [[UInt8]] = []
+        var seen: Set<[UInt8]> = []
+        func add(_ key: [UInt8]) { if seen.insert(key).inserted { keys.append(key) } }
+        for change in changes {
+            add(table(change.table))
+            if let changed = change.keys {
+                changed.forEach { add(key(change.table, $0)) }
+            } else {
+                add(wide(change.table))
+            }
+        }
+        return keys
+    }
+}

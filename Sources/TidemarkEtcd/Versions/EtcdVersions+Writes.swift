@@ -1,0 +1,60 @@
+import Foundation
+import TidemarkStore
+
+extension EtcdVersions {
+    /// Records a write of `changes`: its record and every version it advances in one etcd
+    /// Txn, at one revision, which is returned as its LSN.
+    ///
+    /// The Txn creates the record's key only if it is absent, so sending it again after an
+    /// answer was lost changes nothing and reads the first run's revision back: the write
+    /// is retried until acknowledged or `deadline` passes, never applied twice. A thrown
+    /// `outcomeUnknown` means it may have been applied, and nothing else is known.
+    public func write(_ changes: [Change], deadline: Duration = .seconds(10)) async throws(EtcdError) -> LSN {
+        guard !changes.isEmpty else { throw EtcdError(.invalidRequest, "a write needs at least one change") }
+        let record = layout.record(writer: writer, sequence: nextSequence())
+        let value: [UInt8]
+        do {
+            value = Array(try JSONEncoder().encode(changes.map { StoredChange(table: $0.table, keys: $0.keys) }))
+        } catch {
+            throw EtcdError(.invalidRequest, "cannot encode the write's changes", cause: error)
+        }
+        let transaction = EtcdTransaction(
+            compare: [.absent(record)],
+            success: [.put(key: record, value: value), .put(key: layout.head, value: [])]
+                + layout.versionKeys(of: changes).map { .put(key: $0, value: []) },
+            failure: [.range(EtcdRangeRequest(key: record, keysOnly: true))])
+        let end = ContinuousClock.now + deadline
+        var sentOnce = false
+        while true {
+            let failure: EtcdError
+            do throws(EtcdError) {
+                let answer = try await client.transaction(transaction, idempotent: true)
+                if answer.succeeded { return LSN(answer.header.revision) }
+                guard case .range(let existing) = answer.responses.first, let kv = existing.kvs.first else {
+                    throw EtcdError(.protocolViolation, "a write's record key exists but could not be read back")
+                }
+                return LSN(kv.modRevision)
+            } catch {
+                failure = error
+            }
+            guard failure.code == .unavailable || failure.code == .outcomeUnknown else { throw failure }
+            sentOnce = sentOnce || failure.code == .outcomeUnknown
+            guard ContinuousClock.now < end else {
+                throw sentOnce
+                    ? EtcdError(.outcomeUnknown, "the write was not acknowledged in \(deadline); it may have been applied", cause: failure)
+                    : failure
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    private func nextSequence() -> UInt64 {
+        sequenceCounter.add(1, ordering: .relaxed).newValue
+    }
+}
+
+/// A record's changes as stored in etcd.
+struct StoredChange: Codable {
+    var table: String
+    var keys: [String]?
+}

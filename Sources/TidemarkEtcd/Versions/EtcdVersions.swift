@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TidemarkStore
+
+/// Tidemark's versions kept in etcd: writes are one etcd Txn each (the LSN is its
+/// revision), and stamps and checks are answered from this server's watch-fed mirror after
+/// a shared linearizable read of the head key, so that one that starts after any server's
+/// write was acknowledged sees it (protocol/ETCD.md). Every server of a fleet opens its
+/// own on the same cluster and prefix.
+///
+/// This is the versions core of the coming etcd backend: writes, stamps and checks.
+/// Intents, names, the log's reads and the server's `VersionStore` seam are not built on it
+/// yet.
+public final class EtcdVersions: Service, Sendable {
+    public enum Consistency: Sendable {
+        /// Sees every write acknowledged (to any server) before the call started.
+        case linearizable
+        /// Answers from the mirror as it is: may miss writes of the last moments (the
+        /// watch's lag), never invents one.
+        case serializable
+    }
+
+    public let epoch: Epoch
+    let client: EtcdClient
+    let layout: EtcdLayout
+    let mirror: EtcdMirror
+    private let heads: HeadReads
+    private let logger: Logger
+    /// Names this server's records (`r/<writer>/<sequence>`), so no two writes share one.
+    let writer = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+    let sequenceCounter = Atomic<UInt64>(0)
+    private let loadedAt: Int64
+    /// How long a check waits for the mirror to reach the head before it fails.
+    let mirrorTimeoutValue: Duration
+
+    /// Opens the state under `prefix`, creating its epoch on first use, and loads the
+    /// mirror. `run()` (a `Service`) then keeps the mirror current; checks wait for it.
+    public static func open(
+        client: EtcdClient, prefix: String = "/tidemark/", mirrorTimeout: Duration = .seconds(5), logger: Logger
+    ) async throws(EtcdError) -> EtcdVersions {
+        let layout = EtcdLayout(prefix: Array(prefix.utf8))
+        let epoch = try await Self.epoch(client: client, layout: layout)
+        let mirror = EtcdMirror(layout: layout)
+        let loadedAt = try await Self.load(mirror, client: client, layout: layout)
+        return EtcdVersions(
+            epoch: epoch, client: client, layout: layout, mirror: mirror, loadedAt: loadedAt, mirrorTimeout: mirrorTimeout,
+            logger: logger)
+    }
+
+    private init(
+        epoch: Epoch, client: EtcdClient, layout: EtcdLayout, mirror: EtcdMirror, loadedAt: Int64, mirrorTimeout: Duration,
+        logger: Logger
+    ) {
+        self.epoch = epoch
+        self.client = client
+        self.layout = layout
+        self.mirror = mirror
+        self.loadedAt = loadedAt
+        self.mirrorTimeoutValue = mirrorTimeout
+        self.logger = logger
+        let head = layout.head
+        heads = HeadReads { () async throws(EtcdError) -> Int64 in
+            try await client.range(EtcdRangeRequest(key: head)).kvs.first?.modRevision ?? 0
+        }
+    }
+
+    /// The epoch: the cluster's id and a random word stored once under the prefix, so a
+    /// wiped prefix or another cluster never makes an old stamp valid.
+    private static func epoch(client: EtcdClient, layout: EtcdLayout) async throws(EtcdError) -> Epoch {
+        var word = UInt64.random(in: 1...UInt64.max).bigEndian
+        let fresh = withUnsafeBytes(of: &word) { Array($0) }
+        let created = try await client.transaction(
+            EtcdTransaction(
+                compare: [.absent(layout.epoch)], success: [.put(key: layout.epoch, value: fresh)],
+                failure: [.range(EtcdRangeRequest(key: layout.epoch))]),
+            idempotent: true)
+        var stored = fresh
+        if !created.succeeded, case .range(let existing) = created.responses.first, let kv = existing.kvs.first {
+            stored = kv.value
+        }
+        guard stored.count == 8 else {
+            throw EtcdError(.protocolViolation, "the epoch key under the prefix holds \(stored.count) bytes, not 8")
+        }
+        return Epoch(high: created.header.clusterID, low: stored.reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// The head's revision from a linearizable read that started after this call.
+    func headRevision() async throws(EtcdError) -> Int64 {
+        try await heads.revision()
+    }
+
+    /// Reads every version key (not the records) at one revision into the mirror.
+    private static func load(_ mirror: EtcdMirror, client: EtcdClient, layout: EtcdLayout) async throws(EtcdError) -> Int64 {
+        let beforeRecords = try await client.range(EtcdRangeRequest(key: layout.prefix, rangeEnd: layout.records))
+        let revision = beforeRecords.header.revision
+        let afterRecords = try await client.range(
+            EtcdRangeRequest(key: EtcdKeys.prefixEnd(layout.records), rangeEnd: EtcdKeys.prefixEnd(layout.prefix), revision: revision))
+        mirror.load(beforeRecords.kvs + afterRecords.kvs, at: revision)
+        return revision
+    }
+
+    /// Keeps the mirror current until cancelled: one watch of the prefix; when it cannot
+    /// go on (its revisions were compacted, or no member streams it), a fresh load and a
+    /// new watch from there.
+    public func run() async throws {
+        var from = loadedAt + 1
+        while !Task.isCancelled {
+            do {
+                try await client.watch(layout.prefix, rangeEnd: EtcdKeys.prefixEnd(layout.prefix), from: from, progressNotify: true) {
+                    self.mirror.apply($0)
+                }
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("etcd watch ended, reloading", metadata: ["error": "\(error.message)"])
+            }
+            do {
+                from = try await Self.load(mirror, client: client, layout: layout) + 1
+            } catch {
+                logger.warning("etcd reload failed", metadata: ["error": "\(error.message)"])
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
