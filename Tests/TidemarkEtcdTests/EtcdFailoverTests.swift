@@ -27,6 +27,31 @@ import TidemarkTestSupport
         }
     }
 
+    /// Creates `key` once, retrying through failures until acknowledged: the Txn creates it
+    /// only if absent, so an attempt that timed out but applied is read back, not repeated
+    /// (exactly one revision per key, which a watch must then deliver once).
+    static func createEventually(_ client: EtcdClient, _ key: String, seconds: Double = 20) async throws -> Int64 {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let create = EtcdTransaction(
+            compare: [.absent(bytes(key))], success: [.put(key: bytes(key), value: bytes(key))],
+            failure: [.range(EtcdRangeRequest(key: bytes(key)))])
+        while true {
+            let failure: EtcdError
+            do throws(EtcdError) {
+                let answer = try await client.transaction(create, idempotent: true)
+                if answer.succeeded { return answer.header.revision }
+                guard case .range(let existing) = answer.responses.first, let kv = existing.kvs.first else {
+                    throw EtcdError(.protocolViolation, "\(key) exists but was not read back")
+                }
+                return kv.modRevision
+            } catch {
+                failure = error
+            }
+            let passing = failure.code == .unavailable || failure.code == .outcomeUnknown
+            guard passing, ContinuousClock.now < deadline else { throw failure }
+        }
+    }
+
     static func leader(_ client: EtcdClient, _ cluster: EtcdCluster) async throws -> Int? {
         for (index, url) in cluster.clientURLs.enumerated() where cluster.isRunning(index) {
             if let status = try? await client.status(of: url), status.isLeader { return index }
@@ -74,7 +99,7 @@ import TidemarkTestSupport
     @Test func aWatchResumesOnAnotherMemberWithoutGapOrRepeat() async throws {
         let cluster = try await EtcdCluster.start()
         try await EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { client in
-            let first = try await Self.putEventually(client, "/w/0")
+            let first = try await Self.createEventually(client, "/w/0")
             let seen = Delivered<Int64>()
             var written = [first]
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -83,11 +108,11 @@ import TidemarkTestSupport
                         seen.append(response.events.map(\.kv.modRevision))
                     }
                 }
-                for index in 1..<10 { written.append(try await Self.putEventually(client, "/w/\(index)")) }
+                for index in 1..<10 { written.append(try await Self.createEventually(client, "/w/\(index)")) }
                 // The watch streams from the first member; it dies mid-stream.
                 try await seen.wait(for: 5)
                 await cluster.kill(0)
-                for index in 10..<20 { written.append(try await Self.putEventually(client, "/w/\(index)")) }
+                for index in 10..<20 { written.append(try await Self.createEventually(client, "/w/\(index)")) }
                 let expected = written
                 group.addTask {
                     try await seen.wait(for: expected.count)

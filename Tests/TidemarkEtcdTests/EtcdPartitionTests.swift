@@ -43,7 +43,12 @@ import TidemarkTestSupport
                     (error as? EtcdError)?.code == .unavailable
                 }
                 // What `serializable` allows: the member's own, older state.
-                let local = try await isolated.get(Self.bytes("/p/k"), serializable: true)
+                // (Retried: on a loaded machine a new connection can take a moment.)
+                var local: EtcdKeyValue?
+                let readBy = ContinuousClock.now + .seconds(20)
+                while local == nil, ContinuousClock.now < readBy {
+                    local = try? await isolated.get(Self.bytes("/p/k"), serializable: true)
+                }
                 #expect(local?.modRevision == old)
                 try await hosts.heal(0)
                 let deadline = ContinuousClock.now + .seconds(30)

@@ -138,7 +138,7 @@ enum FreePorts {
     }
 
     private static func isFree(_ port: Int) throws -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw EtcdClusterError(message: "socket: \(errno)") }
         defer { close(fd) }
         var address = sockaddr_in()

@@ -19,7 +19,7 @@ public enum MetricsScrape {
             throw TidemarkClientError(.connectionFailed, "cannot resolve the metrics address \(address)")
         }
         defer { freeaddrinfo(list) }
-        let descriptor = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+        let descriptor = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), first.pointee.ai_protocol)
         guard descriptor >= 0 else { throw failure("cannot open a socket for \(address)") }
         defer { close(descriptor) }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)

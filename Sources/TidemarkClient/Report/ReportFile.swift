@@ -9,7 +9,7 @@ import Darwin
 public enum ReportFile {
     public static func save(_ text: String, to path: String) throws(TidemarkClientError) {
         let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure(path) }
         let bytes = Array(text.utf8)
         var offset = 0

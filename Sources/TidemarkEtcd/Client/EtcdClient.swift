@@ -34,14 +34,18 @@ public final class EtcdClient: Sendable {
         case no
     }
 
-    public init(endpoints: EtcdEndpoints, requestTimeout: Duration = .seconds(5), logger: Logger) {
+    /// `connectTimeout` bounds how long a member that is down holds a request before the
+    /// next is tried; `requestTimeout` how long an answer may take once sent.
+    public init(
+        endpoints: EtcdEndpoints, requestTimeout: Duration = .seconds(5), connectTimeout: Duration = .seconds(1), logger: Logger
+    ) {
         self.endpoints = endpoints
         self.requestTimeout = .nanoseconds(Int64(requestTimeout / .nanoseconds(1)))
         self.logger = logger
         var configuration = HTTPClient.Configuration()
         // A member that is down must not hold a request for AsyncHTTPClient's default 10 s
         // connect timeout before the next member is tried.
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .milliseconds(500))
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .nanoseconds(Int64(connectTimeout / .nanoseconds(1))))
         configuration.connectionPool = HTTPClient.Configuration.ConnectionPool(idleTimeout: .seconds(60))
         configuration.httpVersion = .http1Only
         http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)

@@ -7,7 +7,7 @@ enum HTTPGet {
     }
 
     static func fetch(port: Int, path: String) throws -> (status: Int, body: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failed(step: "socket") }
         defer { close(fd) }
         var address = sockaddr_in()
