@@ -138,6 +138,7 @@ let package = Package(
                 "TidemarkBench",
                 "TidemarkCapture",
                 "TidemarkLocalReader",
+                "TidemarkEtcd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -206,7 +206,7 @@ final class FuzzHarness: Sendable {
                             return (try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel), watchStarts)
                         }
                     }
-                try await ConnectionHandler.runWatches(watchStarts, of: channel, dispatcher: dispatcher, hub: hub)
+                try await ConnectionHandler.runWatches(watchStarts, of: channel, hub: hub)
             } catch {
                 failure.withLock { $0 = error }
             }

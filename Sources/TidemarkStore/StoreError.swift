@@ -7,6 +7,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
             case invalidArgument, storageFull, unknownIntent, compacted, locked, unsafeDirectory, sourceOutOfOrder
             case corrupted, io
             case unsupportedFormat
+            case unavailable, unsupported
         }
 
         fileprivate let kind: Kind
@@ -30,6 +31,11 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupted = Code(kind: .corrupted)
         /// The data file's format version is not one this build knows.
         public static let unsupportedFormat = Code(kind: .unsupportedFormat)
+        /// A remote backend cannot answer now (no quorum, no member reachable, or a write
+        /// not acknowledged in time, which may still have been applied).
+        public static let unavailable = Code(kind: .unavailable)
+        /// The backend does not offer this operation.
+        public static let unsupported = Code(kind: .unsupported)
         /// Any other failure of the storage engine or the file system.
         public static let io = Code(kind: .io)
 

@@ -20,7 +20,7 @@ public struct StoreLimits: Hashable, Sendable {
         try Self.validate(name, max: maxNameBytes, what: "name", field: field())
     }
 
-    func validate(_ changes: [Change], field: @autoclosure () -> String) throws(StoreError) {
+    public func validate(_ changes: [Change], field: @autoclosure () -> String) throws(StoreError) {
         guard !changes.isEmpty else {
             throw StoreError(.invalidArgument, "\(field()) must name at least one change", field: field())
         }
@@ -32,7 +32,7 @@ public struct StoreLimits: Hashable, Sendable {
         }
     }
 
-    func validate(_ deps: [Dep], field: @autoclosure () -> String) throws(StoreError) {
+    public func validate(_ deps: [Dep], field: @autoclosure () -> String) throws(StoreError) {
         // Deps are nearly always within the limits: test them plainly first, and walk them
         // again naming each field only to word an error.
         guard !deps.allSatisfy(accepts) else { return }

@@ -11,7 +11,21 @@ extension EtcdVersions {
     /// Whether an entry stamped `stamp` with `deps` is still valid: the brief's rule
     /// (epoch, then future, then changed).
     public func check(_ stamp: Stamp, deps: [Dep], consistency: Consistency = .linearizable) async throws(EtcdError) -> Validity {
+        try await check([(stamp, deps)], consistency: consistency)[0]
+    }
+
+    /// Each entry's validity, all from one state of the mirror.
+    public func check(_ entries: [(stamp: Stamp, deps: [Dep])], consistency: Consistency = .linearizable) async throws(EtcdError) -> [Validity] {
         let snapshot = try await snapshot(consistency)
+        return entries.map { validity(of: $0.stamp, deps: $0.deps, in: snapshot) }
+    }
+
+    /// The newest LSN acknowledged before the call started (or, serializable, the mirror's).
+    public func currentLSN(consistency: Consistency = .linearizable) async throws(EtcdError) -> LSN {
+        LSN(try await snapshot(consistency).head)
+    }
+
+    private func validity(of stamp: Stamp, deps: [Dep], in snapshot: EtcdMirror.Snapshot) -> Validity {
         guard stamp.epoch == epoch else { return Validity(reason: .epoch) }
         guard stamp.lsn <= LSN(snapshot.head) else { return Validity(reason: .future) }
         let changed = deps.compactMap { dep -> VersionedDep? in

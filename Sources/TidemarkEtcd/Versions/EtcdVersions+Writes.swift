@@ -9,12 +9,17 @@ extension EtcdVersions {
     /// answer was lost changes nothing and reads the first run's revision back: the write
     /// is retried until acknowledged or `deadline` passes, never applied twice. A thrown
     /// `outcomeUnknown` means it may have been applied, and nothing else is known.
-    public func write(_ changes: [Change], deadline: Duration = .seconds(10)) async throws(EtcdError) -> LSN {
+    public func write(
+        _ changes: [Change], meta: [UInt8]? = nil, peer: Peer? = nil, deadline: Duration = .seconds(10)
+    ) async throws(EtcdError) -> LSN {
         guard !changes.isEmpty else { throw EtcdError(.invalidRequest, "a write needs at least one change") }
         let record = layout.record(writer: writer, sequence: nextSequence())
         let value: [UInt8]
         do {
-            value = Array(try JSONEncoder().encode(changes.map { StoredChange(table: $0.table, keys: $0.keys) }))
+            let stored = StoredRecord(
+                changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
+                meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid)
+            value = Array(try JSONEncoder().encode(stored))
         } catch {
             throw EtcdError(.invalidRequest, "cannot encode the write's changes", cause: error)
         }
@@ -53,7 +58,14 @@ extension EtcdVersions {
     }
 }
 
-/// A record's changes as stored in etcd.
+/// A record as stored in etcd: its changes, the write's meta (JSON text) and who wrote it.
+struct StoredRecord: Codable {
+    var changes: [StoredChange]
+    var meta: String?
+    var pid: Int32?
+    var uid: UInt32?
+}
+
 struct StoredChange: Codable {
     var table: String
     var keys: [String]?

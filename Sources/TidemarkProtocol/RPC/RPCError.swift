@@ -29,6 +29,7 @@ public struct RPCError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let forbidden = -32005
         public static let shuttingDown = -32006
         public static let sourceOutOfOrder = -32007
+        public static let unavailable = -32008
     }
 
     public static func parseError(_ message: String) -> RPCError {

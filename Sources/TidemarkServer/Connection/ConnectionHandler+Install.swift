@@ -5,7 +5,7 @@ extension ConnectionHandler {
     /// Puts the line framing and a handler on a new channel, on its event loop, before its
     /// first read; returns the watches it will accept, for `ConnectionHandler.runWatches`.
     static func install(
-        on channel: any Channel, dispatcher: RequestDispatcher, hub: WatchHub, grant: ConnectionGrant,
+        on channel: any Channel, dispatcher: any RequestRouter, hub: WatchHub, grant: ConnectionGrant,
         shutdown: ShutdownFlag, limits: ProtocolLimits
     ) throws -> AsyncStream<WatchStart> {
         let (watchStarts, continuation) = AsyncStream.makeStream(of: WatchStart.self)
@@ -19,14 +19,13 @@ extension ConnectionHandler {
     /// The connection's task: runs each watch the handler accepts as a child task, until
     /// the handler is done with the connection, then closes it.
     static func runWatches(
-        _ watchStarts: AsyncStream<WatchStart>, of channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>,
-        dispatcher: RequestDispatcher, hub: WatchHub
+        _ watchStarts: AsyncStream<WatchStart>, of channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, hub: WatchHub
     ) async throws {
         try await channel.executeThenClose { _, outbound in
             await withDiscardingTaskGroup { group in
                 for await start in watchStarts {
                     let pump = WatchPump(
-                        subscription: start.subscription, from: start.from, store: dispatcher.store, hub: hub,
+                        subscription: start.subscription, from: start.from, store: start.store, hub: hub,
                         outbound: outbound)
                     group.addTask { await pump.run() }
                 }

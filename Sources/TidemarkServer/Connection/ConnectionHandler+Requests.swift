@@ -60,7 +60,7 @@ extension ConnectionHandler {
     func respond(to work: Work, eventLoop: any EventLoop) -> DispatchStep {
         let request = work.request
         if let check = work.check {
-            return .done(dispatcher.check(check))
+            return dispatcher.check(check, eventLoop: eventLoop)
         }
         switch work.method {
         case .watch:
@@ -75,17 +75,10 @@ extension ConnectionHandler {
     private func watch(_ params: JSONValue?, answer: PendingAnswer) throws(RPCError) -> JSONValue {
         let params = try WatchMethod.Params(json: params, limits: limits)
         let from = params.from
-        if let from {
-            do {
-                // Refuses a start below the oldest retained record (-32004).
-                _ = try dispatcher.store.log(LogQuery(from: from, limit: 0))
-            } catch {
-                throw RPCError(serverError: error)
-            }
-        }
+        let store = try dispatcher.watchStore(from: from)
         let subscription = hub.subscribe(tables: params.tables.map(Set.init))
         watches.insert(subscription.id)
-        answer.watchStart = WatchStart(subscription: subscription, from: from)
+        answer.watchStart = WatchStart(subscription: subscription, from: from, store: store)
         return WatchMethod.Result(watch: subscription.id, lsn: subscription.startLSN).json
     }
 

@@ -31,7 +31,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     /// computing (and buffering) answers for the whole read.
     static let answersPerWrite = 256
 
-    let dispatcher: RequestDispatcher
+    let dispatcher: any RequestRouter
     let hub: WatchHub
     let grant: ConnectionGrant
     let shutdown: ShutdownFlag
@@ -72,7 +72,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
     private var writeScheduled = false
 
     init(
-        dispatcher: RequestDispatcher, hub: WatchHub, grant: ConnectionGrant, shutdown: ShutdownFlag,
+        dispatcher: any RequestRouter, hub: WatchHub, grant: ConnectionGrant, shutdown: ShutdownFlag,
         limits: ProtocolLimits, watchStarts: AsyncStream<WatchStart>.Continuation
     ) {
         self.dispatcher = dispatcher

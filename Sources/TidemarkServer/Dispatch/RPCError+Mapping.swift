@@ -45,6 +45,10 @@ extension RPCError {
             return RPCError(
                 code: Code.sourceOutOfOrder, message: "source out of order: \(error.message)",
                 data: ["position": JSONValue(error.sourcePosition ?? 0)])
+        case .unavailable:
+            return RPCError(code: Code.unavailable, message: "backend unavailable: \(error.message)")
+        case .unsupported:
+            return RPCError(code: Code.methodNotFound, message: "not supported by this backend: \(error.message)")
         default:
             return .internalError(error.description)
         }

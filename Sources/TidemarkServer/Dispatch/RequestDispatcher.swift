@@ -4,7 +4,7 @@ import TidemarkStore
 
 /// Routes each request to the store (reads, answered at once) or to the writer
 /// (mutations, answered when durable).
-final class RequestDispatcher: Sendable {
+final class RequestDispatcher: RequestRouter {
     let store: any VersionStore
     let writer: GroupCommitWriter
     let hub: WatchHub
@@ -29,7 +29,6 @@ final class RequestDispatcher: Sendable {
         self.clock = clock
     }
 
-    /// Handles a request whose method the connection has already recognised.
     func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
         do {
             if method.isMutation {
@@ -45,14 +44,7 @@ final class RequestDispatcher: Sendable {
         switch method {
         case .hello:
             try EmptyParams.validate(params)
-            return .object([
-                "server": .string(ServerIdentity.name),
-                "version": .string(ServerIdentity.version),
-                "protocol": JSONValue(ServerIdentity.protocolVersion),
-                "epoch": .string(store.epoch.hex),
-                "lsn": JSONValue(try store.currentLSN()),
-                "limits": limits.json,
-            ])
+            return MutationCoding.hello(epoch: store.epoch, lsn: try store.currentLSN(), limits: limits, backend: "lmdb")
         case .ping:
             try EmptyParams.validate(params)
             return .object([:])
@@ -77,13 +69,26 @@ final class RequestDispatcher: Sendable {
         }
     }
 
-    /// A `check` whose params the connection already decoded (`CompactCheckDecoder`).
-    func check(_ params: CheckMethod.Params) -> Result<JSONValue, RPCError> {
+    func check(_ params: CheckMethod.Params, eventLoop: any EventLoop) -> DispatchStep {
         do {
-            return .success(try checkJSON(params))
+            return .done(.success(try checkJSON(params)))
         } catch {
-            return .failure(RPCError(serverError: error))
+            return .done(.failure(RPCError(serverError: error)))
         }
+    }
+
+    var epoch: Epoch { store.epoch }
+
+    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
+        if let from {
+            do {
+                // Refuses a start below the oldest retained record (-32004).
+                _ = try store.log(LogQuery(from: from, limit: 0))
+            } catch {
+                throw RPCError(serverError: error)
+            }
+        }
+        return store
     }
 
     private func checkJSON(_ params: CheckMethod.Params) throws -> JSONValue {
@@ -95,34 +100,7 @@ final class RequestDispatcher: Sendable {
     private func mutate(
         _ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop
     ) throws -> DispatchStep {
-        let mutation: Mutation
-        switch method {
-        case .write:
-            let params = try WriteMethod.Params(json: params, limits: limits)
-            let meta = params.meta.map { JSONWriter.bytes(.object($0)) }
-            if let source = params.source {
-                mutation = .sourcedWrite(changes: params.changes, meta: meta, source: source)
-            } else {
-                mutation = .write(changes: params.changes, meta: meta)
-            }
-        case .begin:
-            let params = try BeginMethod.Params(json: params, limits: limits)
-            mutation = .begin(
-                changes: params.changes, lease: params.ttlMs ?? limits.defaultLeaseMs,
-                meta: params.meta.map { JSONWriter.bytes(.object($0)) })
-        case .commit:
-            mutation = .commit(intent: try IntentMethod.Params(json: params, limits: limits).intent)
-        case .abort:
-            mutation = .abort(intent: try IntentMethod.Params(json: params, limits: limits).intent)
-        case .register:
-            let params = try RegisterMethod.Params(json: params, limits: limits)
-            mutation = .register(
-                name: params.name, stamp: params.stamp, deps: params.deps, ttl: params.ttlMs ?? limits.defaultTTLMs)
-        case .compact:
-            mutation = .compact(before: try CompactMethod.Params(json: params, limits: limits).before)
-        default:
-            throw RPCError.internalError("\(method.rawValue) was routed as a mutation")
-        }
+        let mutation = try MutationCoding.mutation(method, params, limits: limits)
         let promise = eventLoop.makePromise(of: MutationOutcome.self)
         writer.submit(MutationRequest(mutation, peer: peer), promise: promise)
         let epoch = store.epoch
@@ -132,30 +110,8 @@ final class RequestDispatcher: Sendable {
             if case .registered(true, _) = outcome, case .register(_, _, let deps, _) = mutation {
                 activity.countRegistration(deps)
             }
-            return Self.json(outcome, epoch: epoch, maxInvalidated: maxInvalidated)
+            return MutationCoding.json(outcome, epoch: epoch, maxInvalidated: maxInvalidated)
         })
-    }
-
-    private static func json(_ outcome: MutationOutcome, epoch: Epoch, maxInvalidated: Int) -> JSONValue {
-        switch outcome {
-        case .written(let lsn, let invalidated):
-            return WriteMethod.Result(
-                epoch: epoch, lsn: lsn, invalidated: Array(invalidated.prefix(maxInvalidated)),
-                invalidatedTruncated: invalidated.count > maxInvalidated
-            ).json
-        case .duplicate(let lsn, _):
-            return WriteMethod.Result(epoch: epoch, lsn: lsn, invalidated: [], duplicate: true).json
-        case .begun(let intent, let lsn, let expiresAt):
-            return BeginMethod.Result(intent: intent, lsn: lsn, expiresAt: expiresAt).json
-        case .aborted(let lsn):
-            return IntentMethod.AbortResult(lsn: lsn).json
-        case .registered(let registered, let valid):
-            return RegisterMethod.Result(registered: registered, valid: valid).json
-        case .compacted(let oldest):
-            return CompactMethod.json(oldest: oldest)
-        case .housekept, .saved:
-            return .object([:])
-        }
     }
 
     private func statisticsJSON(tables: [String]?) throws -> JSONValue {

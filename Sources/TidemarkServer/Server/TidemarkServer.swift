@@ -9,14 +9,14 @@ import TidemarkStore
 /// shutdown after the requests they already read are answered.
 public final class TidemarkServer: Service {
     private let configuration: ServerConfiguration
-    private let dispatcher: RequestDispatcher
+    private let dispatcher: any RequestRouter
     private let hub: WatchHub
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: @Sendable () -> Void
 
     init(
-        configuration: ServerConfiguration, dispatcher: RequestDispatcher, hub: WatchHub, eventLoopGroup: any EventLoopGroup,
+        configuration: ServerConfiguration, dispatcher: any RequestRouter, hub: WatchHub, eventLoopGroup: any EventLoopGroup,
         logger: Logger, onListening: @escaping @Sendable () -> Void
     ) {
         self.configuration = configuration
@@ -65,7 +65,7 @@ public final class TidemarkServer: Service {
         let identity = SocketFile.identity(path)
         defer { SocketFile.remove(path, ifIdentity: identity) }
         try SocketFile.setMode(path, configuration.socketMode)
-        logger.info("listening", metadata: ["socket": "\(path)", "epoch": "\(dispatcher.store.epoch)"])
+        logger.info("listening", metadata: ["socket": "\(path)", "epoch": "\(dispatcher.epoch)"])
         onListening()
 
         let statistics = dispatcher.statistics
@@ -130,7 +130,7 @@ public final class TidemarkServer: Service {
         do {
             try await withGracefulShutdownHandler {
                 try await ConnectionHandler.runWatches(
-                    accepted.watchStarts, of: accepted.channel, dispatcher: dispatcher, hub: hub)
+                    accepted.watchStarts, of: accepted.channel, hub: hub)
             } onGracefulShutdown: {
                 // Requests arriving during the grace period are answered -32006, so their
                 // senders know they were not applied; then reading stops, and what was

@@ -5,4 +5,6 @@ import TidemarkStore
 struct WatchStart: Sendable {
     let subscription: WatchSubscription
     let from: LSN?
+    /// Where its backlog is read from.
+    let store: any VersionStore
 }

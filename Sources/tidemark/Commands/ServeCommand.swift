@@ -136,6 +136,9 @@ struct ServeCommand: AsyncParsableCommand {
         transform: ServeCommand.listenAddress)
     var metricsListen: ListenAddress?
 
+    @OptionGroup(title: "Backend")
+    var backend: BackendOptions
+
     @Option(
         name: .customLong("log-level"),
         help: ArgumentHelp("trace, debug, info (the default), notice, warning, error or critical.", valueName: "level"),
@@ -147,6 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
         if retainRecords == 0 { throw ValidationError("--retain-records must be at least 1") }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let maxQueuedWrites, maxQueuedWrites < 1 { throw ValidationError("--max-queued-writes must be at least 1") }
+        try backend.validate()
     }
 
     func run() async throws {
@@ -158,6 +162,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "tidemark")
         let socketPath = socket ?? DefaultPaths.socketPath()
+        if backend.backend == .etcd {
+            try await serveOnEtcd(socketPath: socketPath, logger: logger)
+            return
+        }
         var configuration = TidemarkApplication.Configuration(
             socketPath: socketPath, dataPath: data ?? DefaultPaths.dataPath())
         configuration.server.socketMode = socketMode
@@ -190,7 +198,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The store's and server's own messages, without their code prefixes.
-    private static func startupMessage(_ error: any Error) -> String {
+    static func startupMessage(_ error: any Error) -> String {
         switch error {
         case let error as StoreError: error.cause.map { "\(error.message) (\($0))" } ?? error.message
         case let error as TidemarkClientError: error.description

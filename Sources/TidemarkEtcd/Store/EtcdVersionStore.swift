@@ -1,0 +1,84 @@
+import TidemarkStore
+
+/// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
+///
+/// It offers what the versions core does: `write` (without `source`), `stamp`, and
+/// `check` by stamp. Intents, names, sourced writes and compaction are not built on etcd
+/// yet and fail with `unsupported` (-32601), so a client learns it at once instead of
+/// getting an answer the backend cannot stand behind.
+public final class EtcdVersionStore: RemoteVersionStore {
+    public let versions: EtcdVersions
+    public let consistency: EtcdVersions.Consistency
+    public let limits = StoreLimits()
+
+    public init(_ versions: EtcdVersions, consistency: EtcdVersions.Consistency = .linearizable) {
+        self.versions = versions
+        self.consistency = consistency
+    }
+
+    public var backend: String { "etcd" }
+    public var epoch: Epoch { versions.epoch }
+
+    public func currentLSN() async throws(StoreError) -> LSN {
+        do {
+            return try await versions.currentLSN(consistency: consistency)
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
+    public func stamp(_ deps: [Dep]) async throws(StoreError) -> StampResult {
+        try limits.validate(deps, field: "deps")
+        do {
+            // A stamp is always linearizable: one older than an acknowledged write would
+            // let an entry filled after that write pass for current.
+            return try await versions.stamp(deps, consistency: .linearizable)
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
+    public func check(_ queries: [CheckQuery]) async throws(StoreError) -> [Validity] {
+        var entries: [(stamp: Stamp, deps: [Dep])] = []
+        entries.reserveCapacity(queries.count)
+        for (index, query) in queries.enumerated() {
+            guard case .stamp(let stamp, let deps) = query else {
+                throw StoreError(.unsupported, "check by name (named entries are not built on etcd yet)")
+            }
+            try limits.validate(deps, field: queries.count == 1 ? "deps" : "entries[\(index)].deps")
+            entries.append((stamp, deps))
+        }
+        do {
+            return try await versions.check(entries, consistency: consistency)
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
+    public func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome {
+        guard case .write(let changes, let meta) = request.mutation else {
+            throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) (not built on etcd yet)")
+        }
+        try limits.validate(changes, field: "changes")
+        do {
+            let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
+            return .written(lsn: lsn, invalidated: [])
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
+    private static func name(of mutation: Mutation) -> String {
+        switch mutation {
+        case .write: "write"
+        case .sourcedWrite: "write with source"
+        case .begin: "begin"
+        case .commit: "commit"
+        case .abort: "abort"
+        case .register: "register"
+        case .compact: "compact"
+        case .housekeeping: "housekeeping"
+        case .saveActivity: "saving activity"
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import UnixSignals
+import TidemarkProtocol
+import TidemarkStore
+
+/// A service whose state lives in a remote store (`serve --backend etcd`): the store's own
+/// services (an etcd mirror's watch), the calls runner and the listener, in one group that
+/// starts them in that order and stops them in reverse.
+public struct RemoteApplication: Sendable {
+    public struct Configuration: Sendable {
+        public var server: ServerConfiguration
+        /// Signals that begin a graceful shutdown.
+        public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+
+        public init(socketPath: String) {
+            self.server = ServerConfiguration(socketPath: socketPath)
+        }
+    }
+
+    public let serviceGroup: ServiceGroup
+
+    /// `storeServices` keep `store` current (started first, stopped last).
+    public init(
+        configuration: Configuration, store: any RemoteVersionStore, storeServices: [any Service], logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        onListening: @escaping @Sendable () -> Void = {}
+    ) {
+        var server = configuration.server
+        server.limits.maxTableBytes = store.limits.maxTableBytes
+        server.limits.maxKeyBytes = store.limits.maxKeyBytes
+        server.limits.maxNameBytes = store.limits.maxNameBytes
+        let calls = RemoteCalls()
+        let dispatcher = RemoteDispatcher(
+            store: store, calls: calls, limits: server.limits,
+            statistics: ServerStatistics(startedAt: LMDBStore.wallClock()))
+        // Watches are refused on this backend; the hub only satisfies the listener.
+        let hub = WatchHub(lastPublished: 0, backlogLimit: server.watchBacklog)
+        let listener = TidemarkServer(
+            configuration: server, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup, logger: logger,
+            onListening: onListening)
+        let services = storeServices.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            + [.init(service: calls), .init(service: listener)]
+        serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: configuration.shutdownSignals, logger: logger))
+    }
+
+    /// Serves until a shutdown signal or `shutdown()`.
+    public func run() async throws {
+        try await serviceGroup.run()
+    }
+
+    public func shutdown() async {
+        await serviceGroup.triggerGracefulShutdown()
+    }
+}

@@ -1,0 +1,21 @@
+import NIOCore
+import TidemarkProtocol
+import TidemarkStore
+
+/// What a connection hands its requests to, whichever backend holds the state: the local
+/// LMDB store (`RequestDispatcher`) or a remote one (`RemoteDispatcher`).
+protocol RequestRouter: Sendable {
+    var statistics: ServerStatistics { get }
+    var metrics: ServerMetrics? { get }
+    var epoch: Epoch { get }
+
+    /// Handles a request whose method the connection has already recognised.
+    func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep
+
+    /// A `check` whose params the connection already decoded (`CompactCheckDecoder`).
+    func check(_ params: CheckMethod.Params, eventLoop: any EventLoop) -> DispatchStep
+
+    /// The store a watch reads its backlog from, having refused a `from` below the oldest
+    /// record (-32004); a backend without watches refuses them here.
+    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore
+}

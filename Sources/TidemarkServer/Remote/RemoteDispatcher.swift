@@ -1,0 +1,81 @@
+import NIOCore
+import TidemarkProtocol
+import TidemarkStore
+
+/// Routes requests to a remote store (`--backend etcd`): everything that reads or writes
+/// the state is a call on `RemoteCalls`, answered when the backend answers. Mutations go
+/// one by one (the backend orders them), not through the LMDB group-commit writer.
+final class RemoteDispatcher: RequestRouter {
+    let store: any RemoteVersionStore
+    let calls: RemoteCalls
+    let limits: ProtocolLimits
+    let statistics: ServerStatistics
+    let metrics: ServerMetrics?
+
+    init(
+        store: any RemoteVersionStore, calls: RemoteCalls, limits: ProtocolLimits, statistics: ServerStatistics,
+        metrics: ServerMetrics? = nil
+    ) {
+        self.store = store
+        self.calls = calls
+        self.limits = limits
+        self.statistics = statistics
+        self.metrics = metrics
+    }
+
+    var epoch: Epoch { store.epoch }
+
+    func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
+        do {
+            return try route(method, params, peer: peer, eventLoop: eventLoop)
+        } catch {
+            return .done(.failure(RPCError(serverError: error)))
+        }
+    }
+
+    private func route(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) throws -> DispatchStep {
+        let store = self.store
+        let limits = self.limits
+        switch method {
+        case .ping:
+            try EmptyParams.validate(params)
+            return .done(.success(.object([:])))
+        case .hello:
+            try EmptyParams.validate(params)
+            return .durable(calls.submit(on: eventLoop) {
+                MutationCoding.hello(epoch: store.epoch, lsn: try await store.currentLSN(), limits: limits, backend: store.backend)
+            })
+        case .stamp:
+            let deps = try StampMethod.Params(json: params, limits: limits).deps
+            return .durable(calls.submit(on: eventLoop) { StampMethod.json(try await store.stamp(deps)) })
+        case .check:
+            return check(try CheckMethod.Params(json: params, limits: limits), eventLoop: eventLoop)
+        case .write, .begin, .commit, .abort, .register, .compact:
+            let request = MutationRequest(try MutationCoding.mutation(method, params, limits: limits), peer: peer)
+            let maxInvalidated = limits.maxInvalidated
+            return .durable(calls.submit(on: eventLoop) {
+                MutationCoding.json(try await store.apply(request), epoch: store.epoch, maxInvalidated: maxInvalidated)
+            })
+        case .log, .stats, .source, .watch, .unwatch:
+            throw unsupported(method)
+        }
+    }
+
+    func check(_ params: CheckMethod.Params, eventLoop: any EventLoop) -> DispatchStep {
+        let store = self.store
+        return .durable(calls.submit(on: eventLoop) {
+            CheckMethod.json(try await store.check(params.queries), for: params)
+        })
+    }
+
+    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
+        throw unsupported(.watch)
+    }
+
+    private func unsupported(_ method: RPCMethod) -> RPCError {
+        RPCError(
+            code: RPCError.Code.methodNotFound,
+            message: "method not found: \(method.rawValue) is not supported by the \(store.backend) backend yet",
+            data: ["method": .string(method.rawValue), "backend": .string(store.backend)])
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Logging
+import TidemarkClient
+import TidemarkEtcd
+import TidemarkServer
+
+extension ServeCommand {
+    /// `--backend etcd`: the same socket protocol, with the state in an etcd cluster.
+    /// Options that only mean something for a data directory are refused here.
+    func serveOnEtcd(socketPath: String, logger: Logger) async throws {
+        let lmdbOnly = [
+            ("--data", data != nil), ("--map-size", mapSize != nil), ("--retain-records", retainRecords != nil),
+            ("--retain-age", retainAge != nil), ("--local-readers", localReaders != nil),
+            ("--metrics-listen", metricsListen != nil), ("--max-queued-writes", maxQueuedWrites != nil),
+            ("--sync none", sync != .full),
+        ]
+        if let (flag, _) = lmdbOnly.first(where: { $0.1 }) {
+            Console.error("\(flag) applies to --backend lmdb only")
+            throw ExitCode(1)
+        }
+        var configuration = RemoteApplication.Configuration(socketPath: socketPath)
+        configuration.server.socketMode = socketMode
+        if let maxLineBytes { configuration.server.limits.maxLineBytes = maxLineBytes }
+        if let writers { configuration.server.access.writers = writers }
+        if let readers { configuration.server.access.readers = readers }
+        if let maxConnections { configuration.server.maxConnections = maxConnections }
+        if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
+
+        let client = EtcdClient(endpoints: try EtcdEndpoints(backend.etcd ?? ""), logger: logger)
+        do {
+            try DefaultPaths.createParentDirectory(of: socketPath)
+            let versions = try await EtcdVersions.open(client: client, prefix: backend.etcdPrefix, logger: logger)
+            let store = EtcdVersionStore(versions, consistency: backend.etcdConsistency)
+            let application = RemoteApplication(
+                configuration: configuration, store: store, storeServices: [versions], logger: logger)
+            try await application.run()
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            Console.error(Self.startupMessage(error))
+            throw ExitCode(1)
+        }
+    }
+}
