@@ -179,7 +179,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TidemarkEtcdTests",
-            dependencies: ["TidemarkEtcd", "TidemarkTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TidemarkEtcd", "TidemarkClient", "TidemarkTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),

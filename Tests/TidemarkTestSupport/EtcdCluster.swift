@@ -116,6 +116,10 @@ public final class EtcdCluster: Sendable {
 public struct EtcdClusterError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+
+    public init(message: String) {
+        self.message = message
+    }
 }
 
 /// Loopback TCP ports for test clusters, each handed out once per test process and free

@@ -101,10 +101,15 @@ public final class EtcdVersions: Service, Sendable {
         return revision
     }
 
-    /// Keeps the mirror current until cancelled: one watch of the prefix; when it cannot
-    /// go on (its revisions were compacted, or no member streams it), a fresh load and a
-    /// new watch from there.
+    /// Keeps the mirror current until cancelled or a graceful shutdown (as the last
+    /// service of a server's group, after its listener answered everything).
     public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.follow() }
+    }
+
+    /// One watch of the prefix; when it cannot go on (its revisions were compacted, or no
+    /// member streams it), a fresh load and a new watch from there.
+    private func follow() async throws {
         var from = loadedAt + 1
         while !Task.isCancelled {
             do {

@@ -29,6 +29,14 @@ struct BackendOptions: ParsableArguments {
     var etcdPrefix = "/tidemark/"
 
     @Option(
+        name: .customLong("etcd-timeout"),
+        help: ArgumentHelp(
+            "How long one etcd request may take before the next member is tried, e.g. 2s (default 5s).",
+            valueName: "duration"),
+        transform: Arguments.duration)
+    var etcdTimeout: UInt64 = 5000
+
+    @Option(
         help: ArgumentHelp(
             "etcd backend: linearizable (the default) checks see every write acknowledged before they started; serializable answers from the local mirror, which may lag by the watch's delay."))
     var consistency: Consistency = .linearizable
@@ -44,6 +52,7 @@ struct BackendOptions: ParsableArguments {
             } catch {
                 throw ValidationError("--etcd: \(error.message)")
             }
+            if etcdTimeout == 0 { throw ValidationError("--etcd-timeout must be above zero") }
             guard etcdPrefix.hasPrefix("/"), etcdPrefix.hasSuffix("/"), etcdPrefix.count > 1 else {
                 throw ValidationError("--etcd-prefix must start and end with / and name something, e.g. /tidemark/")
             }

@@ -26,10 +26,15 @@ extension ServeCommand {
         if let maxConnections { configuration.server.maxConnections = maxConnections }
         if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
 
-        let client = EtcdClient(endpoints: try EtcdEndpoints(backend.etcd ?? ""), logger: logger)
+        let client = EtcdClient(
+            endpoints: try EtcdEndpoints(backend.etcd ?? ""), requestTimeout: .milliseconds(Int64(backend.etcdTimeout)),
+            logger: logger)
         do {
             try DefaultPaths.createParentDirectory(of: socketPath)
-            let versions = try await EtcdVersions.open(client: client, prefix: backend.etcdPrefix, logger: logger)
+            // A check waits for the mirror no longer than a request may take.
+            let versions = try await EtcdVersions.open(
+                client: client, prefix: backend.etcdPrefix, mirrorTimeout: .milliseconds(Int64(backend.etcdTimeout)),
+                logger: logger)
             let store = EtcdVersionStore(versions, consistency: backend.etcdConsistency)
             let application = RemoteApplication(
                 configuration: configuration, store: store, storeServices: [versions], logger: logger)
