@@ -171,3 +171,28 @@ def test_invalid_entry_in_check_many_names_its_path(client):
     with pytest.raises(InvalidParams) as caught:
         client.check_many(["ok-name", {"epoch": epoch, "lsn": -1, "deps": []}])
     assert caught.value.field == "entries[1].lsn"
+
+
+def test_backend_unavailable_is_mapped_and_never_valid():
+    # -32008 comes from an etcd-backed server without quorum (Swift EtcdServerTests drive
+    # the real case); here its mapping and what the fail-safe helpers make of it.
+    from tidemark import BackendUnavailable, error_from_json
+    from tidemark.failsafe import FailSafeReads
+
+    error = error_from_json({"code": -32008, "message": "backend unavailable: no quorum"})
+    assert isinstance(error, BackendUnavailable) and error.retryable
+
+    class NoQuorum(FailSafeReads):
+        def stamp(self, deps=None):
+            raise error
+
+        def check(self, stamp, deps=None):
+            raise error
+
+        def check_name(self, name):
+            raise error
+
+    reads = NoQuorum()
+    assert reads.safe_stamp(["users"]) is None
+    assert reads.is_valid({"epoch": "00" * 16, "lsn": 1}, ["users"]) is False
+    assert reads.is_name_valid("page") is False

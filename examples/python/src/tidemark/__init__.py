@@ -20,6 +20,8 @@ from .errors import (
     ParseError,
     ProtocolError,
     ShuttingDown,
+    SourceOutOfOrder,
+    BackendUnavailable,
     StorageFull,
     TidemarkError,
     Unavailable,
@@ -88,5 +90,7 @@ __all__ = [
     "Compacted",
     "Forbidden",
     "ShuttingDown",
+    "SourceOutOfOrder",
+    "BackendUnavailable",
     "error_from_json",
 ]

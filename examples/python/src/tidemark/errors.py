@@ -157,6 +157,22 @@ class ShuttingDown(TidemarkError):
     retryable = True
 
 
+class SourceOutOfOrder(TidemarkError):
+    """-32007: a sourced write whose ``after`` is not the recorded ``position``."""
+
+    @property
+    def position(self) -> int | None:
+        return self.data.get("position")
+
+
+class BackendUnavailable(TidemarkError):
+    """-32008: the server's remote backend (etcd) cannot answer now: no quorum or no
+    member reachable. Never an answer: the fail-safe helpers treat it as "not valid".
+    A write that got it may still have been applied. Retry later."""
+
+    retryable = True
+
+
 _BY_CODE: dict[int, type[TidemarkError]] = {
     -32700: ParseError,
     -32600: InvalidRequest,
@@ -169,6 +185,8 @@ _BY_CODE: dict[int, type[TidemarkError]] = {
     -32004: Compacted,
     -32005: Forbidden,
     -32006: ShuttingDown,
+    -32007: SourceOutOfOrder,
+    -32008: BackendUnavailable,
 }
 
 for _code, _cls in _BY_CODE.items():
