@@ -66,6 +66,13 @@ import TidemarkTestSupport
                 Self.rpcCode($0) == RPCError.Code.invalidParams
             }
             #expect(try await a.stamp([user]).versions == [written.lsn])
+            // More keys than one etcd Txn holds: the table advances wide (more invalidated,
+            // never fewer); more tables than fit is refused.
+            let many = try await a.write([Change(table: "bulk", keys: (0..<500).map(String.init))])
+            #expect(try await b.stamp([Dep(table: "bulk", key: "7"), Dep(table: "bulk", key: "never")]).versions == [many.lsn, many.lsn])
+            await #expect { _ = try await a.write((0..<100).map { Change(table: "t\($0)") }) } throws: {
+                Self.rpcCode($0) == RPCError.Code.invalidParams
+            }
             // What the backend does not offer yet is refused by name, never half done.
             await #expect { _ = try await a.begin([Change(table: "users", keys: ["1"])]) } throws: {
                 Self.rpcCode($0) == RPCError.Code.methodNotFound && "\($0)".contains("etcd")

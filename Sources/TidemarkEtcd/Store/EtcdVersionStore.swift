@@ -60,6 +60,11 @@ public final class EtcdVersionStore: RemoteVersionStore {
             throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) (not built on etcd yet)")
         }
         try limits.validate(changes, field: "changes")
+        guard Set(changes.map(\.table)).count <= EtcdVersions.maxTables else {
+            throw StoreError(
+                .invalidArgument, "names more than \(EtcdVersions.maxTables) tables, the most one etcd transaction holds",
+                field: "changes")
+        }
         do {
             let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
             return .written(lsn: lsn, invalidated: [])

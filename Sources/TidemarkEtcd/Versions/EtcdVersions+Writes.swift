@@ -26,7 +26,7 @@ extension EtcdVersions {
         let transaction = EtcdTransaction(
             compare: [.absent(record)],
             success: [.put(key: record, value: value), .put(key: layout.head, value: [])]
-                + layout.versionKeys(of: changes).map { .put(key: $0, value: []) },
+                + (try versionKeys(of: changes)).map { .put(key: $0, value: []) },
             failure: [.range(EtcdRangeRequest(key: record, keysOnly: true))])
         let end = ContinuousClock.now + deadline
         var sentOnce = false
@@ -52,6 +52,30 @@ extension EtcdVersions {
             try? await Task.sleep(for: .milliseconds(50))
         }
     }
+
+    /// The version keys a write puts. etcd refuses a Txn of more than `--max-txn-ops`
+    /// operations (128 by default), so a write naming more keys than fit advances its
+    /// tables wide instead: more entries are invalidated, never fewer. The record keeps
+    /// the keys as written.
+    private func versionKeys(of changes: [Change]) throws(EtcdError) -> [[UInt8]] {
+        let room = Self.maxTransactionOperations - 2
+        let keys = layout.versionKeys(of: changes)
+        if keys.count <= room { return keys }
+        let wide = layout.versionKeys(of: changes.map { Change(table: $0.table) })
+        guard wide.count <= room else {
+            throw EtcdError(
+                .invalidRequest,
+                "a write on etcd may name at most \(Self.maxTables) tables (etcd's --max-txn-ops is \(Self.maxTransactionOperations))")
+        }
+        return wide
+    }
+
+    /// etcd's default `--max-txn-ops`.
+    static let maxTransactionOperations = 128
+
+    /// The most tables one write may name: each takes two operations when it is advanced
+    /// wide, beside the record and the head.
+    public static let maxTables = (maxTransactionOperations - 2) / 2
 
     private func nextSequence() -> UInt64 {
         sequenceCounter.add(1, ordering: .relaxed).newValue
