@@ -4,63 +4,65 @@ import Testing
 import TidemarkEtcd
 import TidemarkTestSupport
 
-/// A real 3-member cluster with each member on a host of its own (network namespaces), one
-/// of them cut off from the other two while its clients still reach it: the case where a
-/// stale answer could slip out. A linearizable read through the cut-off member must fail,
-/// never answer what it had before the cut; once healed it answers the new value.
-@Suite struct EtcdPartitionTests {
-    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+extension EtcdSuites {
+    /// A real 3-member cluster with each member on a host of its own (network namespaces), one
+    /// of them cut off from the other two while its clients still reach it: the case where a
+    /// stale answer could slip out. A linearizable read through the cut-off member must fail,
+    /// never answer what it had before the cut; once healed it answers the new value.
+    @Suite struct EtcdPartitionTests {
+        static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-    @Test func aMemberCutOffFromTheQuorumNeverServesAnOldValueAsLinearizable() async throws {
-        try await IsolatedHosts.with(3) { hosts in
-            let cluster = try await EtcdCluster.start(on: hosts)
-            do {
-                try await Self.check(cluster, hosts)
-                await cluster.stop()
-            } catch {
-                await cluster.stop()
-                throw error
+        @Test func aMemberCutOffFromTheQuorumNeverServesAnOldValueAsLinearizable() async throws {
+            try await IsolatedHosts.with(3) { hosts in
+                let cluster = try await EtcdCluster.start(on: hosts)
+                do {
+                    try await Self.check(cluster, hosts)
+                    await cluster.stop()
+                } catch {
+                    await cluster.stop()
+                    throw error
+                }
             }
         }
-    }
 
-    private static func check(_ cluster: EtcdCluster, _ hosts: IsolatedHosts) async throws {
-        let urls = cluster.clientURLs
-        try await EtcdClientTests.withClient(urls, timeout: .seconds(2)) { client in
-            let old = try await EtcdFailoverTests.putEventually(client, "/p/k")
-            try await hosts.partition(0)
-            // Written through the two members that still form a quorum, after an election
-            // if the cut-off member led. A write whose answer was lost is written again: the
-            // newest revision is the one to look for.
-            let new = try await EtcdClientTests.withClient(Array(urls[1...]), timeout: .seconds(2)) { majority in
-                try await EtcdFailoverTests.putEventually(majority, "/p/k", value: "new")
-            }
-            #expect(new > old)
-            try await EtcdClientTests.withClient([urls[0]], timeout: .seconds(2)) { isolated in
-                await #expect {
-                    _ = try await isolated.get(Self.bytes("/p/k"))
-                } throws: { error in
-                    (error as? EtcdError)?.code == .unavailable
+        private static func check(_ cluster: EtcdCluster, _ hosts: IsolatedHosts) async throws {
+            let urls = cluster.clientURLs
+            try await EtcdClientTests.withClient(urls, timeout: .seconds(2)) { client in
+                let old = try await EtcdFailoverTests.putEventually(client, "/p/k")
+                try await hosts.partition(0)
+                // Written through the two members that still form a quorum, after an election
+                // if the cut-off member led. A write whose answer was lost is written again: the
+                // newest revision is the one to look for.
+                let new = try await EtcdClientTests.withClient(Array(urls[1...]), timeout: .seconds(2)) { majority in
+                    try await EtcdFailoverTests.putEventually(majority, "/p/k", value: "new")
                 }
-                // What `serializable` allows: the member's own, older state.
-                // (Retried: on a loaded machine a new connection can take a moment.)
-                var local: EtcdKeyValue?
-                let readBy = ContinuousClock.now + .seconds(20)
-                while local == nil, ContinuousClock.now < readBy {
-                    local = try? await isolated.get(Self.bytes("/p/k"), serializable: true)
+                #expect(new > old)
+                try await EtcdClientTests.withClient([urls[0]], timeout: .seconds(2)) { isolated in
+                    await #expect {
+                        _ = try await isolated.get(Self.bytes("/p/k"))
+                    } throws: { error in
+                        (error as? EtcdError)?.code == .unavailable
+                    }
+                    // What `serializable` allows: the member's own, older state.
+                    // (Retried: on a loaded machine a new connection can take a moment.)
+                    var local: EtcdKeyValue?
+                    let readBy = ContinuousClock.now + .seconds(20)
+                    while local == nil, ContinuousClock.now < readBy {
+                        local = try? await isolated.get(Self.bytes("/p/k"), serializable: true)
+                    }
+                    #expect(local?.modRevision == old)
+                    try await hosts.heal(0)
+                    let deadline = ContinuousClock.now + .seconds(30)
+                    var healed: EtcdKeyValue?
+                    // An attempt of the retried put that timed out may still commit after the
+                    // one acknowledged: the value is the new one at that revision or later.
+                    while (healed?.modRevision ?? 0) < new, ContinuousClock.now < deadline {
+                        // Polls while the member rejoins and catches up.
+                        healed = try? await isolated.get(Self.bytes("/p/k"))
+                        if (healed?.modRevision ?? 0) < new { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                    #expect(healed?.value == Self.bytes("new") && (healed?.modRevision ?? 0) >= new)
                 }
-                #expect(local?.modRevision == old)
-                try await hosts.heal(0)
-                let deadline = ContinuousClock.now + .seconds(30)
-                var healed: EtcdKeyValue?
-                // An attempt of the retried put that timed out may still commit after the
-                // one acknowledged: the value is the new one at that revision or later.
-                while (healed?.modRevision ?? 0) < new, ContinuousClock.now < deadline {
-                    // Polls while the member rejoins and catches up.
-                    healed = try? await isolated.get(Self.bytes("/p/k"))
-                    if (healed?.modRevision ?? 0) < new { try await Task.sleep(for: .milliseconds(50)) }
-                }
-                #expect(healed?.value == Self.bytes("new") && (healed?.modRevision ?? 0) >= new)
             }
         }
     }

@@ -65,6 +65,21 @@ struct StorageFullProcessTests {
                             ?? ("begin", ["changes": [["table": "open", "keys": [key]]], "ttl_ms": 600_000]))
                     return requests
                 }
+                // Runs one round; true when every request of it was refused.
+                func refusedWholeRound() async throws -> Bool {
+                    var refused = true
+                    for (method, params) in round() {
+                        let response = try await client.request(method, params)
+                        if let result = response["result"] {
+                            refused = false
+                            if method == "begin" { intent = result["intent"] }
+                            if method == "commit" { intent = nil }
+                        } else {
+                            #expect(response["error"]?["code"] == -32002, "cycle \(cycle): \(method): \(response.jsonString)")
+                        }
+                    }
+                    return refused
+                }
                 // A whole round refused, then stats, then one more round that must be
                 // refused whole too. Pages an earlier commit freed come back once no read
                 // transaction holds the snapshot that used them, so a loaded machine can
@@ -74,31 +89,11 @@ struct StorageFullProcessTests {
                 for _ in 0..<5 where !refusedWhole {
                     var settled = false
                     while !settled && attempt < 2_000 {
-                        settled = true
-                        for (method, params) in round() {
-                            let response = try await client.request(method, params)
-                            if let result = response["result"] {
-                                settled = false
-                                if method == "begin" { intent = result["intent"] }
-                                if method == "commit" { intent = nil }
-                            } else {
-                                #expect(response["error"]?["code"] == -32002, "cycle \(cycle): \(method): \(response.jsonString)")
-                            }
-                        }
+                        settled = try await refusedWholeRound()
                     }
                     #expect(settled, "cycle \(cycle): the map never filled for small writes")
                     before = try await client.result("stats")
-                    refusedWhole = true
-                    for (method, params) in round() {
-                        let response = try await client.request(method, params)
-                        if let result = response["result"] {
-                            refusedWhole = false
-                            if method == "begin" { intent = result["intent"] }
-                            if method == "commit" { intent = nil }
-                        } else {
-                            #expect(response["error"]?["code"] == -32002, "cycle \(cycle): \(method) on a full map: \(response.jsonString)")
-                        }
-                    }
+                    refusedWhole = try await refusedWholeRound()
                 }
                 #expect(refusedWhole, "cycle \(cycle): writes kept fitting on a full map")
                 let after = try await client.result("stats")
