@@ -43,6 +43,19 @@ public struct StoreLimits: Hashable, Sendable {
     }
 
     /// Whether `query` is within the limits (what `validate` checks, without naming fields).
+    /// Checks every check query, naming the field at fault (`deps`, `entries[2].name`).
+    public func validate(_ queries: [CheckQuery]) throws(StoreError) {
+        // Plainly first; the walk below names the field at fault, for an error only.
+        guard !queries.allSatisfy(accepts) else { return }
+        for (index, query) in queries.enumerated() {
+            let prefix = queries.count == 1 ? "" : "entries[\(index)]."
+            switch query {
+            case .stamp(_, let deps): try validate(deps, field: prefix + "deps")
+            case .name(let name): try validate(name: name, field: prefix + "name")
+            }
+        }
+    }
+
     func accepts(_ query: CheckQuery) -> Bool {
         switch query {
         case .stamp(_, let deps): deps.allSatisfy(accepts)

@@ -39,14 +39,12 @@ public final class EtcdVersionStore: RemoteVersionStore {
     }
 
     public func check(_ queries: [CheckQuery]) async throws(StoreError) -> [Validity] {
-        var entries: [(stamp: Stamp, deps: [Dep])] = []
-        entries.reserveCapacity(queries.count)
-        for (index, query) in queries.enumerated() {
+        try limits.validate(queries)
+        let entries = try queries.map { query throws(StoreError) -> (stamp: Stamp, deps: [Dep]) in
             guard case .stamp(let stamp, let deps) = query else {
-                throw StoreError(.unsupported, "check by name (named entries are not built on etcd yet)")
+                throw StoreError(.unsupported, "check by name is not supported by the \(backend) backend yet")
             }
-            try limits.validate(deps, field: queries.count == 1 ? "deps" : "entries[\(index)].deps")
-            entries.append((stamp, deps))
+            return (stamp, deps)
         }
         do {
             return try await versions.check(entries, consistency: consistency)
@@ -57,7 +55,7 @@ public final class EtcdVersionStore: RemoteVersionStore {
 
     public func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome {
         guard case .write(let changes, let meta) = request.mutation else {
-            throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) (not built on etcd yet)")
+            throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
         }
         try limits.validate(changes, field: "changes")
         guard Set(changes.map(\.table)).count <= EtcdVersions.maxTables else {

@@ -54,17 +54,4 @@ enum MutationCoding {
             return .object([:])
         }
     }
-
-    /// `hello`'s answer.
-    static func hello(epoch: Epoch, lsn: LSN, limits: ProtocolLimits, backend: String) -> JSONValue {
-        .object([
-            "server": .string(ServerIdentity.name),
-            "version": .string(ServerIdentity.version),
-            "protocol": JSONValue(ServerIdentity.protocolVersion),
-            "epoch": .string(epoch.hex),
-            "lsn": JSONValue(lsn),
-            "backend": .string(backend),
-            "limits": limits.json,
-        ])
-    }
 }

@@ -48,7 +48,7 @@ extension RPCError {
         case .unavailable:
             return RPCError(code: Code.unavailable, message: "backend unavailable: \(error.message)")
         case .unsupported:
-            return RPCError(code: Code.methodNotFound, message: "not supported by this backend: \(error.message)")
+            return RPCError(code: Code.methodNotFound, message: "method not found: \(error.message)")
         default:
             return .internalError(error.description)
         }

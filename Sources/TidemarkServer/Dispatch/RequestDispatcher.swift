@@ -44,7 +44,7 @@ final class RequestDispatcher: RequestRouter {
         switch method {
         case .hello:
             try EmptyParams.validate(params)
-            return MutationCoding.hello(epoch: store.epoch, lsn: try store.currentLSN(), limits: limits, backend: "lmdb")
+            return ServerIdentity.hello(epoch: store.epoch, lsn: try store.currentLSN(), limits: limits, backend: "lmdb")
         case .ping:
             try EmptyParams.validate(params)
             return .object([:])

@@ -43,7 +43,7 @@ final class RemoteDispatcher: RequestRouter {
         case .hello:
             try EmptyParams.validate(params)
             return .durable(calls.submit(on: eventLoop) {
-                MutationCoding.hello(epoch: store.epoch, lsn: try await store.currentLSN(), limits: limits, backend: store.backend)
+                ServerIdentity.hello(epoch: store.epoch, lsn: try await store.currentLSN(), limits: limits, backend: store.backend)
             })
         case .stamp:
             let deps = try StampMethod.Params(json: params, limits: limits).deps
@@ -69,13 +69,12 @@ final class RemoteDispatcher: RequestRouter {
     }
 
     func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
-        throw unsupported(.watch)
+        throw RPCError(serverError: unsupported(.watch))
     }
 
-    private func unsupported(_ method: RPCMethod) -> RPCError {
-        RPCError(
-            code: RPCError.Code.methodNotFound,
-            message: "method not found: \(method.rawValue) is not supported by the \(store.backend) backend yet",
-            data: ["method": .string(method.rawValue), "backend": .string(store.backend)])
+    /// Refused the way the store refuses what it does not offer, so every such answer
+    /// comes from the one error mapping.
+    private func unsupported(_ method: RPCMethod) -> StoreError {
+        StoreError(.unsupported, "\(method.rawValue) is not supported by the \(store.backend) backend yet")
     }
 }

@@ -182,16 +182,6 @@ extension SnapshotRules {
 
     /// Checks every query against the store's limits, naming the field at fault.
     func validate(_ queries: [CheckQuery]) throws(StoreError) {
-        // Plainly first; the walk below names the field at fault, for an error only.
-        guard !queries.allSatisfy(limits.accepts) else { return }
-        for (index, query) in queries.enumerated() {
-            // Both field names are built only for an error.
-            switch query {
-            case .stamp(_, let deps):
-                try limits.validate(deps, field: (queries.count == 1 ? "" : "entries[\(index)].") + "deps")
-            case .name(let name):
-                try limits.validate(name: name, field: (queries.count == 1 ? "" : "entries[\(index)].") + "name")
-            }
-        }
+        try limits.validate(queries)
     }
 }

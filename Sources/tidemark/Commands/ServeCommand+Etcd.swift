@@ -19,13 +19,7 @@ extension ServeCommand {
             throw ExitCode(1)
         }
         var configuration = RemoteApplication.Configuration(socketPath: socketPath)
-        configuration.server.socketMode = socketMode
-        if let maxLineBytes { configuration.server.limits.maxLineBytes = maxLineBytes }
-        if let writers { configuration.server.access.writers = writers }
-        if let readers { configuration.server.access.readers = readers }
-        if let maxConnections { configuration.server.maxConnections = maxConnections }
-        if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
-
+        configuration.server = serverConfiguration(socketPath: socketPath)
         let client = EtcdClient(
             endpoints: try EtcdEndpoints(backend.etcd ?? ""), requestTimeout: .milliseconds(Int64(backend.etcdTimeout)),
             logger: logger)

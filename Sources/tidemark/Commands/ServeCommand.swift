@@ -168,17 +168,12 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var configuration = TidemarkApplication.Configuration(
             socketPath: socketPath, dataPath: data ?? DefaultPaths.dataPath())
-        configuration.server.socketMode = socketMode
-        if let maxLineBytes { configuration.server.limits.maxLineBytes = maxLineBytes }
+        configuration.server = serverConfiguration(socketPath: socketPath)
         configuration.store.durable = sync == .full
         if let mapSize { configuration.store.mapSize = mapSize }
         configuration.retention = RetentionPolicy(maxRecords: retainRecords, maxAge: retainAge)
-        if let writers { configuration.server.access.writers = writers }
-        if let readers { configuration.server.access.readers = readers }
         configuration.store.localReaderGroup = localReaders
-        if let maxConnections { configuration.server.maxConnections = maxConnections }
         if let maxQueuedWrites { configuration.maxQueuedWrites = maxQueuedWrites }
-        if let shutdownGrace { configuration.server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
         if let metricsListen { configuration.metrics = Self.bootstrapPrometheus(metricsListen) }
         let openFiles = ProcessLimits.raiseOpenFileLimit()
         if openFiles < UInt64(configuration.server.maxConnections) + 64 {
@@ -195,6 +190,18 @@ struct ServeCommand: AsyncParsableCommand {
             Console.error(Self.startupMessage(error))
             throw ExitCode(1)
         }
+    }
+
+    /// The listener's settings, the same for every backend.
+    func serverConfiguration(socketPath: String) -> ServerConfiguration {
+        var server = ServerConfiguration(socketPath: socketPath)
+        server.socketMode = socketMode
+        if let maxLineBytes { server.limits.maxLineBytes = maxLineBytes }
+        if let writers { server.access.writers = writers }
+        if let readers { server.access.readers = readers }
+        if let maxConnections { server.maxConnections = maxConnections }
+        if let shutdownGrace { server.shutdownGrace = .milliseconds(Int64(shutdownGrace)) }
+        return server
     }
 
     /// The store's and server's own messages, without their code prefixes.
