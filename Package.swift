@@ -199,7 +199,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TidemarkClientTests", dependencies: ["TidemarkClient", "TidemarkServer"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TidemarkClientTests", dependencies: ["TidemarkClient", "TidemarkServer", "TidemarkTestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkConformanceTests",
             dependencies: ["TidemarkConformance", "TidemarkServer", "TidemarkClient", "TidemarkTestSupport"],

@@ -61,15 +61,11 @@ import TidemarkTestSupport
             arguments: ["--max-connections", "\(Self.limit)"])
         let baseline = try await Self.settledDescriptorCount(of: server.pid, atMost: Int.max)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", Self.clients, directory.socketPath, "\(Self.connections)"]
-        let output = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardInput = input
-        try process.run()
-        let line = try #require(Self.readLine(output.fileHandleForReading))
+        let process = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-c", Self.clients, directory.socketPath, "\(Self.connections)"],
+            input: true)
+        #expect(await process.waitForOutput("\n"))
+        let line = try #require(process.outputText.split(separator: "\n").first.map(String.init))
         let summary = try JSONParser.parse(line)
         #expect(summary["served"]?.int64Value == Int64(Self.limit), "\(line)")
         #expect(summary["refused"]?.int64Value == Int64(Self.connections - Self.limit), "\(line)")
@@ -81,25 +77,14 @@ import TidemarkTestSupport
             let refusal = try await client.nextJSON()
             #expect(refusal["error"]?["code"] == -32001)
         }
-        try input.fileHandleForWriting.write(contentsOf: Data("close\n".utf8))
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        try process.send("close\n")
+        #expect(await process.waitForExit() == 0)
 
         let after = try await Self.settledDescriptorCount(of: server.pid, atMost: baseline)
         #expect(after <= baseline)
         let refused = try await LineClient.with(directory.socketPath) { try await $0.result("stats")["connections_refused"] }
         #expect(refused == .integer(Int64(Self.connections - Self.limit + 1)))
         #expect(await server.terminate() == 0)
-    }
-
-    private static func readLine(_ handle: FileHandle) -> String? {
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = handle.readData(ofLength: 1)
-            guard let byte = chunk.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(byte)
-        }
     }
 
     /// Polls until the server holds at most `bound` descriptors (connection teardown is

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TidemarkClient
+import TidemarkTestSupport
 
 /// Opens the report in a real headless Chromium (Debian's `chromium` package): the page
 /// must paint something and its DOM must hold every chart. Fails, never skips, when
@@ -81,26 +82,15 @@ struct Chromium {
         let profile = directory.appending("profile-\(UUID().uuidString)")
         let stdoutPath = directory.appending("stdout-\(UUID().uuidString)")
         let stderrPath = directory.appending("stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         // --no-sandbox: the sandbox cannot start as root or in most containers.
-        process.arguments = [
-            "120", path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-            "--user-data-dir=\(profile)",
-        ] + arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: stdoutPath))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let started = try Spawn.start(
+            "/usr/bin/timeout",
+            [
+                "120", path, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+                "--user-data-dir=\(profile)",
+            ] + arguments,
+            output: .files(stdout: stdoutPath, stderr: stderrPath))
+        let status = await Spawn.exitStatus(of: started.pid)
         let output = Output(
             status: status, stdout: (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "")

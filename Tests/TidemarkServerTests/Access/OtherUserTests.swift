@@ -20,18 +20,18 @@ struct OtherUserTests {
         return (directory, binary)
     }
 
-    private static func runAsNobody(_ binary: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try OtherUser.run([binary] + arguments)
+    private static func runAsNobody(_ binary: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await OtherUser.run([binary] + arguments)
     }
 
     @Test func anotherUserReadsButCannotWriteByDefault() async throws {
         let (directory, binary) = try Self.prepare()
         let server = try await ServerProcess.start(
             socketPath: directory.socketPath, dataPath: directory.dataPath, arguments: ["--socket-mode", "0666"])
-        let denied = try Self.runAsNobody(binary, ["write", "--socket", directory.socketPath, "users:1"])
+        let denied = try await Self.runAsNobody(binary, ["write", "--socket", directory.socketPath, "users:1"])
         #expect(denied.status != 0)
         #expect(denied.output.contains("-32005") || denied.output.contains("forbidden"), "\(denied.output)")
-        let stamped = try Self.runAsNobody(binary, ["stamp", "--socket", directory.socketPath, "--json", "users:1"])
+        let stamped = try await Self.runAsNobody(binary, ["stamp", "--socket", directory.socketPath, "--json", "users:1"])
         #expect(stamped.status == 0, "\(stamped.output)")
         #expect(stamped.output.contains("\"lsn\":0"), "\(stamped.output)")
         #expect(await server.terminate() == 0)
@@ -42,9 +42,9 @@ struct OtherUserTests {
         let server = try await ServerProcess.start(
             socketPath: directory.socketPath, dataPath: directory.dataPath,
             arguments: ["--socket-mode", "0666", "--writers", "uid:\(Self.nobody)"])
-        let written = try Self.runAsNobody(binary, ["write", "--socket", directory.socketPath, "users:1"])
+        let written = try await Self.runAsNobody(binary, ["write", "--socket", directory.socketPath, "users:1"])
         #expect(written.status == 0, "\(written.output)")
-        let log = try Self.runAsNobody(binary, ["log", "--socket", directory.socketPath, "--json"])
+        let log = try await Self.runAsNobody(binary, ["log", "--socket", directory.socketPath, "--json"])
         #expect(log.output.contains("\"uid\":\(Self.nobody)"), "\(log.output)")
         #expect(await server.terminate() == 0)
     }
@@ -52,7 +52,7 @@ struct OtherUserTests {
     @Test func socketModeKeepsOtherUsersOut() async throws {
         let (directory, binary) = try Self.prepare()
         let server = try await ServerProcess.start(socketPath: directory.socketPath, dataPath: directory.dataPath)
-        let refused = try Self.runAsNobody(binary, ["stamp", "--socket", directory.socketPath, "users:1"])
+        let refused = try await Self.runAsNobody(binary, ["stamp", "--socket", directory.socketPath, "users:1"])
         #expect(refused.status != 0)
         #expect(await server.terminate() == 0)
     }

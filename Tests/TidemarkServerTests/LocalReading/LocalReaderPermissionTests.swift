@@ -57,8 +57,8 @@ struct LocalReaderPermissionTests {
 struct LocalReaderOtherUserTests {
     static let group = "4242"
 
-    private static func runAsNobody(groups: String?, _ command: [String]) throws -> (status: Int32, output: String) {
-        try OtherUser.run(command, groups: groups)
+    private static func runAsNobody(groups: String?, _ command: [String]) async throws -> (status: Int32, output: String) {
+        try await OtherUser.run(command, groups: groups)
     }
 
     @Test func aGroupMemberReadsAndAnOutsiderIsRefused() async throws {
@@ -69,16 +69,16 @@ struct LocalReaderOtherUserTests {
         let server = try await ServerProcess.start(
             socketPath: directory.socketPath, dataPath: directory.dataPath, arguments: ["--local-readers", Self.group])
         let data = directory.dataPath
-        let member = try Self.runAsNobody(groups: Self.group, [binary, "stamp", "--local", data, "--json", "users:1"])
+        let member = try await Self.runAsNobody(groups: Self.group, [binary, "stamp", "--local", data, "--json", "users:1"])
         #expect(member.status == 0, "\(member.output)")
         #expect(member.output.contains("\"lsn\":0"), "\(member.output)")
-        let outsider = try Self.runAsNobody(groups: nil, [binary, "stamp", "--local", data, "users:1"])
+        let outsider = try await Self.runAsNobody(groups: nil, [binary, "stamp", "--local", data, "users:1"])
         #expect(outsider.status == 2, "\(outsider.output)")
         #expect(outsider.output.contains("--local-readers"), "\(outsider.output)")
         // A member may write LMDB's lock file (its reader slot lives there) but never the data.
-        let write = try Self.runAsNobody(groups: Self.group, ["/bin/sh", "-c", "echo x >> \(data)/data.mdb"])
+        let write = try await Self.runAsNobody(groups: Self.group, ["/bin/sh", "-c", "echo x >> \(data)/data.mdb"])
         #expect(write.status != 0, "\(write.output)")
-        let lock = try Self.runAsNobody(groups: Self.group, ["/bin/sh", "-c", "test -w \(data)/lock.mdb"])
+        let lock = try await Self.runAsNobody(groups: Self.group, ["/bin/sh", "-c", "test -w \(data)/lock.mdb"])
         #expect(lock.status == 0, "\(lock.output)")
         #expect(await server.terminate() == 0)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TidemarkProtocol
+import TidemarkTestSupport
 
 /// Helpers shared by the fault tests (crash loop, storage full, backpressure, shutdown
 /// under load), which all drive the real `tidemark` binary.
@@ -12,23 +13,9 @@ enum Fault {
     }
 
     static func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ServerProcess.binaryPath)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        let (exited, exitedSink) = AsyncStream.makeStream(of: Int32.self)
-        process.terminationHandler = { process in
-            exitedSink.yield(process.terminationStatus)
-            exitedSink.finish()
-        }
-        try process.run()
-        // Read to the end before waiting, so a chatty child never blocks on a full pipe.
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        var status = Int32(-1)
-        for await code in exited { status = code }
-        return (status, String(decoding: data, as: UTF8.self))
+        let process = try ChildProcess(executable: ServerProcess.binaryPath, arguments: arguments)
+        let status = await process.waitForExit()
+        return (status, await process.finalOutput())
     }
 
     /// VmRSS of a process in KiB, from /proc/PID/status; nil once it has exited.
