@@ -75,7 +75,9 @@ extension EtcdSuites {
                     Self.rpcCode($0) == RPCError.Code.invalidParams
                 }
                 // What the backend does not offer yet is refused by name, never half done.
-                await #expect { _ = try await a.begin([Change(table: "users", keys: ["1"])]) } throws: {
+                await #expect {
+                    _ = try await a.register(name: "n", stamp: Stamp(epoch: before.epoch, lsn: before.lsn), deps: [user])
+                } throws: {
                     Self.rpcCode($0) == RPCError.Code.methodNotFound && "\($0)".contains("etcd")
                 }
                 await #expect { _ = try await b.log() } throws: { Self.rpcCode($0) == RPCError.Code.methodNotFound }

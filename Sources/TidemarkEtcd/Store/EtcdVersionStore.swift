@@ -2,10 +2,10 @@ import TidemarkStore
 
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
-/// It offers what the versions core does: `write` (without `source`), `stamp`, and
-/// `check` by stamp. Intents, names, sourced writes and compaction are not built on etcd
-/// yet and fail with `unsupported` (-32601), so a client learns it at once instead of
-/// getting an answer the backend cannot stand behind.
+/// It offers what the versions core does: `write` (without `source`), `stamp`, `check`
+/// by stamp, and `begin`/`commit`/`abort`. Names, sourced writes and compaction are not
+/// built on etcd yet and fail with `unsupported` (-32601), so a client learns it at once
+/// instead of getting an answer the backend cannot stand behind.
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
@@ -54,20 +54,44 @@ public final class EtcdVersionStore: RemoteVersionStore {
     }
 
     public func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome {
-        guard case .write(let changes, let meta) = request.mutation else {
-            throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
+        do {
+            switch request.mutation {
+            case .write(let changes, let meta):
+                try validate(changes)
+                let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
+                return .written(lsn: lsn, invalidated: [])
+            case .begin(let changes, let lease, let meta):
+                try validate(changes)
+                let begun = try await versions.begin(changes, lease: lease, meta: meta, peer: request.peer)
+                return .begun(intent: begun.intent, lsn: begun.lsn, expiresAt: begun.expiresAt)
+            case .commit(let id), .abort(let id):
+                let committing = if case .commit = request.mutation { true } else { false }
+                switch try await versions.close(id, committing: committing, peer: request.peer) {
+                case .closed(let lsn):
+                    return committing ? .written(lsn: lsn, invalidated: []) : .aborted(lsn: lsn)
+                case .notOpen(let state):
+                    throw StoreError(
+                        .unknownIntent, state == .unknown ? "no such intent" : "the intent is already \(state.rawValue)",
+                        intentState: state)
+                }
+            default:
+                throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
+            }
+        } catch let error as EtcdError {
+            throw StoreError(etcd: error)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.io, "\(error)", cause: error)
         }
+    }
+
+    private func validate(_ changes: [Change]) throws(StoreError) {
         try limits.validate(changes, field: "changes")
         guard Set(changes.map(\.table)).count <= EtcdVersions.maxTables else {
             throw StoreError(
                 .invalidArgument, "names more than \(EtcdVersions.maxTables) tables, the most one etcd transaction holds",
                 field: "changes")
-        }
-        do {
-            let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
-            return .written(lsn: lsn, invalidated: [])
-        } catch {
-            throw StoreError(etcd: error)
         }
     }
 

@@ -10,6 +10,17 @@ struct EtcdLayout: Sendable {
     /// Put by every write: a linearizable read of its `mod_revision` is the newest LSN.
     var head: [UInt8] { prefix + Array("h".utf8) }
     var records: [UInt8] { prefix + Array("r/".utf8) }
+    /// Open intents (`i/<id>`), not leased: an intent ends only by a Txn that records it.
+    var intents: [UInt8] { prefix + Array("i/".utf8) }
+    /// One key per open intent bound to its etcd lease: its deletion tells every server
+    /// the lease ran out.
+    var leases: [UInt8] { prefix + Array("l/".utf8) }
+    /// Closed intents' states, kept for about an hour to answer a late commit or abort.
+    var closed: [UInt8] { prefix + Array("c/".utf8) }
+
+    func intent(_ id: String) -> [UInt8] { intents + Array(id.utf8) }
+    func lease(_ id: String) -> [UInt8] { leases + Array(id.utf8) }
+    func closed(_ id: String) -> [UInt8] { closed + Array(id.utf8) }
 
     func table(_ table: String) -> [UInt8] { named("t/", table) }
     func wide(_ table: String) -> [UInt8] { named("w/", table) }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// This server's copy of the version keys under the prefix, fed by one etcd watch: what
@@ -11,6 +12,10 @@ final class EtcdMirror: Sendable {
         /// `mod_revision` of the head key: the newest record's LSN.
         var head: Int64 = 0
         var applied: Int64 = 0
+        /// Open intents, by id.
+        var intents = PendingIntents()
+        /// Ids whose lease key still exists: an open intent missing here has run out.
+        var leases: Set<String> = []
     }
 
     private struct State {
@@ -41,8 +46,11 @@ final class EtcdMirror: Sendable {
     /// Applies one watch message: its events, or (a progress report) how far it has seen.
     func apply(_ response: EtcdWatchResponse) {
         resumeReached { state in
-            for event in response.events where event.kind == .put {
-                record(event.kv, into: &state.snapshot)
+            for event in response.events {
+                switch event.kind {
+                case .put: record(event.kv, into: &state.snapshot)
+                case .delete: forget(event.kv.key, in: &state.snapshot)
+                }
             }
             let seen = response.events.last?.kv.modRevision ?? response.header.revision
             state.snapshot.applied = max(state.snapshot.applied, seen)
@@ -52,9 +60,30 @@ final class EtcdMirror: Sendable {
     private func record(_ kv: EtcdKeyValue, into snapshot: inout Snapshot) {
         if kv.key == layout.head {
             snapshot.head = max(snapshot.head, kv.modRevision)
-        } else if !kv.key.starts(with: layout.records) && kv.key != layout.epoch {
+        } else if let id = Self.id(in: kv.key, after: layout.intents) {
+            // Only this code writes intent keys, always in this form.
+            if let intent = try? JSONDecoder().decode(StoredIntent.self, from: Data(kv.value)) {
+                snapshot.intents.add(id, intent, revision: kv.modRevision)
+            }
+        } else if let id = Self.id(in: kv.key, after: layout.leases) {
+            snapshot.leases.insert(id)
+        } else if !kv.key.starts(with: layout.records) && !kv.key.starts(with: layout.closed) && kv.key != layout.epoch {
             snapshot.versions[kv.key] = kv.modRevision
         }
+    }
+
+    /// Version keys are never deleted; intents and their lease keys are.
+    private func forget(_ key: [UInt8], in snapshot: inout Snapshot) {
+        if let id = Self.id(in: key, after: layout.intents) {
+            snapshot.intents.remove(id)
+        } else if let id = Self.id(in: key, after: layout.leases) {
+            snapshot.leases.remove(id)
+        }
+    }
+
+    private static func id(in key: [UInt8], after prefix: [UInt8]) -> String? {
+        guard key.starts(with: prefix) else { return nil }
+        return String(decoding: key[prefix.count...], as: UTF8.self)
     }
 
     private func resumeReached(_ change: (inout State) -> Void) {

@@ -5,11 +5,12 @@ extension EtcdVersions {
     public func stamp(_ deps: [Dep], consistency: Consistency = .linearizable) async throws(EtcdError) -> StampResult {
         let snapshot = try await snapshot(consistency)
         return StampResult(
-            epoch: epoch, lsn: LSN(snapshot.head), versions: deps.map { LSN(version(of: $0, in: snapshot)) }, cacheable: true)
+            epoch: epoch, lsn: LSN(snapshot.head), versions: deps.map { LSN(version(of: $0, in: snapshot)) },
+            cacheable: !deps.contains { snapshot.intents.isPending($0) })
     }
 
     /// Whether an entry stamped `stamp` with `deps` is still valid: the brief's rule
-    /// (epoch, then future, then changed).
+    /// (epoch, then future, then changed, then pending).
     public func check(_ stamp: Stamp, deps: [Dep], consistency: Consistency = .linearizable) async throws(EtcdError) -> Validity {
         try await check([(stamp, deps)], consistency: consistency)[0]
     }
@@ -32,7 +33,9 @@ extension EtcdVersions {
             let version = LSN(version(of: dep, in: snapshot))
             return version > stamp.lsn ? VersionedDep(dep: dep, version: version) : nil
         }
-        return changed.isEmpty ? .valid : Validity(reason: .changed, changed: changed)
+        let pending = deps.filter { snapshot.intents.isPending($0) }
+        let reason: InvalidReason? = !changed.isEmpty ? .changed : (!pending.isEmpty ? .pending : nil)
+        return reason == nil ? .valid : Validity(reason: reason, changed: changed, pending: pending)
     }
 
     private func snapshot(_ consistency: Consistency) async throws(EtcdError) -> EtcdMirror.Snapshot {

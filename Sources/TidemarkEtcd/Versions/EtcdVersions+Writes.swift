@@ -3,42 +3,64 @@ import TidemarkStore
 
 extension EtcdVersions {
     /// Records a write of `changes`: its record and every version it advances in one etcd
-    /// Txn, at one revision, which is returned as its LSN.
-    ///
-    /// The Txn creates the record's key only if it is absent, so sending it again after an
-    /// answer was lost changes nothing and reads the first run's revision back: the write
-    /// is retried until acknowledged or `deadline` passes, never applied twice. A thrown
-    /// `outcomeUnknown` means it may have been applied, and nothing else is known.
+    /// Txn, at one revision, which is returned as its LSN; retried after a lost answer but
+    /// never applied twice (`sendRecorded`).
     public func write(
         _ changes: [Change], meta: [UInt8]? = nil, peer: Peer? = nil, deadline: Duration = .seconds(10)
     ) async throws(EtcdError) -> LSN {
         guard !changes.isEmpty else { throw EtcdError(.invalidRequest, "a write needs at least one change") }
         let record = layout.record(writer: writer, sequence: nextSequence())
+        let stored = StoredRecord(
+            changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
+            meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid)
+        let answer = try await sendRecorded(
+            record, stored, operations: (try versionKeys(of: changes)).map { .put(key: $0, value: []) }, deadline: deadline)
+        guard case .recorded(let lsn) = answer else {
+            throw EtcdError(.protocolViolation, "a write without conditions was refused")
+        }
+        return lsn
+    }
+
+    /// What `sendRecorded` got: the record's LSN, or the answers of `failure` when a
+    /// condition of the caller's did not hold (nothing was applied).
+    enum RecordedAnswer {
+        case recorded(LSN)
+        case refused([EtcdOperationResponse])
+    }
+
+    /// Sends one Txn that creates `record` (with `stored` as its value), puts the head
+    /// and runs `operations`, if `record` is absent and `compare` holds.
+    ///
+    /// Because the record's key is created only if absent, sending it again after an
+    /// answer was lost changes nothing and reads the first run's revision back: the Txn
+    /// is retried until answered or `deadline` passes, never applied twice. A thrown
+    /// `outcomeUnknown` means it may have been applied, and nothing else is known.
+    func sendRecorded(
+        _ record: [UInt8], _ stored: StoredRecord, compare: [EtcdComparison] = [], operations: [EtcdOperation],
+        failure: [EtcdOperation] = [], deadline: Duration = .seconds(10)
+    ) async throws(EtcdError) -> RecordedAnswer {
         let value: [UInt8]
         do {
-            let stored = StoredRecord(
-                changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
-                meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid)
             value = Array(try JSONEncoder().encode(stored))
         } catch {
-            throw EtcdError(.invalidRequest, "cannot encode the write's changes", cause: error)
+            throw EtcdError(.invalidRequest, "cannot encode the record", cause: error)
         }
         let transaction = EtcdTransaction(
-            compare: [.absent(record)],
-            success: [.put(key: record, value: value), .put(key: layout.head, value: [])]
-                + (try versionKeys(of: changes)).map { .put(key: $0, value: []) },
-            failure: [.range(EtcdRangeRequest(key: record, keysOnly: true))])
+            compare: [.absent(record)] + compare,
+            success: [.put(key: record, value: value), .put(key: layout.head, value: [])] + operations,
+            failure: [.range(EtcdRangeRequest(key: record, keysOnly: true))] + failure)
         let end = ContinuousClock.now + deadline
         var sentOnce = false
         while true {
             let failure: EtcdError
             do throws(EtcdError) {
                 let answer = try await client.transaction(transaction, idempotent: true)
-                if answer.succeeded { return LSN(answer.header.revision) }
-                guard case .range(let existing) = answer.responses.first, let kv = existing.kvs.first else {
-                    throw EtcdError(.protocolViolation, "a write's record key exists but could not be read back")
+                if answer.succeeded { return .recorded(LSN(answer.header.revision)) }
+                guard case .range(let existing) = answer.responses.first else {
+                    throw EtcdError(.protocolViolation, "a refused Txn did not answer its record's read")
                 }
-                return LSN(kv.modRevision)
+                if let kv = existing.kvs.first { return .recorded(LSN(kv.modRevision)) }
+                return .refused(Array(answer.responses.dropFirst()))
             } catch {
                 failure = error
             }
@@ -57,8 +79,8 @@ extension EtcdVersions {
     /// operations (128 by default), so a write naming more keys than fit advances its
     /// tables wide instead: more entries are invalidated, never fewer. The record keeps
     /// the keys as written.
-    private func versionKeys(of changes: [Change]) throws(EtcdError) -> [[UInt8]] {
-        let room = Self.maxTransactionOperations - 2
+    func versionKeys(of changes: [Change]) throws(EtcdError) -> [[UInt8]] {
+        let room = Self.maxTransactionOperations - Self.reservedOperations
         let keys = layout.versionKeys(of: changes)
         if keys.count <= room { return keys }
         let wide = layout.versionKeys(of: changes.map { Change(table: $0.table) })
@@ -73,24 +95,31 @@ extension EtcdVersions {
     /// etcd's default `--max-txn-ops`.
     static let maxTransactionOperations = 128
 
-    /// The most tables one write may name: each takes two operations when it is advanced
-    /// wide, beside the record and the head.
-    public static let maxTables = (maxTransactionOperations - 2) / 2
+    /// Operations of a Txn that are not version keys: the record and the head, and for an
+    /// intent's close its intent, lease and closed-state keys.
+    static let reservedOperations = 5
 
-    private func nextSequence() -> UInt64 {
+    /// The most tables one write or intent may name: each takes two operations when it is
+    /// advanced wide, beside the reserved ones.
+    public static let maxTables = (maxTransactionOperations - reservedOperations) / 2
+
+    func nextSequence() -> UInt64 {
         sequenceCounter.add(1, ordering: .relaxed).newValue
     }
 }
 
-/// A record as stored in etcd: its changes, the write's meta (JSON text) and who wrote it.
+/// A record as stored in etcd: its kind (absent for a write), intent, changes, the
+/// write's meta (JSON text) and who wrote it.
 struct StoredRecord: Codable {
+    var kind: String?
+    var intent: String?
     var changes: [StoredChange]
     var meta: String?
     var pid: Int32?
     var uid: UInt32?
 }
 
-struct StoredChange: Codable {
+struct StoredChange: Codable, Hashable, Sendable {
     var table: String
     var keys: [String]?
 }

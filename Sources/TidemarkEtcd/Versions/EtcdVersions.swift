@@ -10,9 +10,8 @@ import TidemarkStore
 /// write was acknowledged sees it (protocol/ETCD.md). Every server of a fleet opens its
 /// own on the same cluster and prefix.
 ///
-/// This is the versions core of the coming etcd backend: writes, stamps and checks.
-/// Intents, names, the log's reads and the server's `VersionStore` seam are not built on it
-/// yet.
+/// It holds writes, stamps, checks and intents; names and the log's reads are not built
+/// on it yet.
 public final class EtcdVersions: Service, Sendable {
     public enum Consistency: Sendable {
         /// Sees every write acknowledged (to any server) before the call started.
@@ -27,10 +26,12 @@ public final class EtcdVersions: Service, Sendable {
     let layout: EtcdLayout
     let mirror: EtcdMirror
     private let heads: HeadReads
-    private let logger: Logger
+    let logger: Logger
     /// Names this server's records (`r/<writer>/<sequence>`), so no two writes share one.
     let writer = String(UInt64.random(in: 1...UInt64.max), radix: 16)
     let sequenceCounter = Atomic<UInt64>(0)
+    /// The lease closed intents' states are bound to, and when it was granted.
+    let retention = Mutex<(lease: Int64, grantedAt: ContinuousClock.Instant)?>(nil)
     private let loadedAt: Int64
     /// How long a check waits for the mirror to reach the head before it fails.
     let mirrorTimeoutValue: Duration
@@ -103,8 +104,25 @@ public final class EtcdVersions: Service, Sendable {
 
     /// Keeps the mirror current until cancelled or a graceful shutdown (as the last
     /// service of a server's group, after its listener answered everything).
+    /// Also expires the intents whose lease ran out, whichever server began them.
     public func run() async throws {
-        try await cancelWhenGracefulShutdown { try await self.follow() }
+        try await cancelWhenGracefulShutdown {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.follow() }
+                group.addTask { await self.expireIntents() }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// The background pass: an intent is expired at most about 100 ms after its lease
+    /// ended (by this server's clock, or etcd's when its lease key goes).
+    private func expireIntents() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(100))
+            await expireDueIntents()
+        }
     }
 
     /// One watch of the prefix; when it cannot go on (its revisions were compacted, or no
