@@ -19,6 +19,9 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
     /// Answers each query against one state.
     func check(_ queries: [CheckQuery]) async throws(StoreError) -> [Validity]
 
+    /// One page of the change log, read after every write acknowledged before the call.
+    func log(_ query: LogQuery) async throws(StoreError) -> LogPage
+
     /// Applies one client mutation; its outcome once it is durable on the backend.
     func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome
 }

@@ -80,7 +80,7 @@ extension EtcdSuites {
                 } throws: {
                     Self.rpcCode($0) == RPCError.Code.methodNotFound && "\($0)".contains("etcd")
                 }
-                await #expect { _ = try await b.log() } throws: { Self.rpcCode($0) == RPCError.Code.methodNotFound }
+                await #expect { _ = try await b.stats() } throws: { Self.rpcCode($0) == RPCError.Code.methodNotFound }
                 await a.close()
                 await b.close()
             }

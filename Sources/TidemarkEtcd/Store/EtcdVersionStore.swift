@@ -3,7 +3,7 @@ import TidemarkStore
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
 /// It offers what the versions core does: `write` (without `source`), `stamp`, `check`
-/// by stamp, and `begin`/`commit`/`abort`. Names, sourced writes and compaction are not
+/// by stamp, `begin`/`commit`/`abort` and `log`. Names, sourced writes and compaction are not
 /// built on etcd yet and fail with `unsupported` (-32601), so a client learns it at once
 /// instead of getting an answer the backend cannot stand behind.
 public final class EtcdVersionStore: RemoteVersionStore {
@@ -48,6 +48,14 @@ public final class EtcdVersionStore: RemoteVersionStore {
         }
         do {
             return try await versions.check(entries, consistency: consistency)
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
+    public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
+        do {
+            return try await versions.log(from: query.from, limit: query.limit, tables: query.tables)
         } catch {
             throw StoreError(etcd: error)
         }

@@ -26,12 +26,10 @@ extension EtcdVersions {
         let expiresAt = Self.now() + lease
         let intent = StoredIntent(
             changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
-            meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid, expiresAt: expiresAt,
-            lease: granted.id)
+            meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid, gid: peer?.gid,
+            expiresAt: expiresAt, lease: granted.id)
         let record = layout.record(writer: writer, sequence: nextSequence())
-        let stored = StoredRecord(
-            kind: RecordKind.begin.rawValue, intent: id, changes: intent.changes, meta: intent.meta, pid: peer?.pid,
-            uid: peer?.uid)
+        let stored = StoredRecord(kind: .begin, intent: id, changes: intent.changes, meta: intent.meta, peer: peer)
         let answer = try await sendRecorded(
             record, stored, compare: [.absent(layout.intent(id))],
             operations: [
@@ -87,8 +85,7 @@ extension EtcdVersions {
         let advances = kind.advancesVersions
             ? (try versionKeys(of: intent.tidemarkChanges)).map { EtcdOperation.put(key: $0, value: []) } : []
         let record = layout.record(writer: writer, sequence: nextSequence())
-        let stored = StoredRecord(
-            kind: kind.rawValue, intent: id, changes: intent.changes, meta: intent.meta, pid: peer?.pid, uid: peer?.uid)
+        let stored = StoredRecord(kind: kind, intent: id, changes: intent.changes, meta: intent.meta, peer: peer)
         var retention = try await retentionLease()
         for attempt in 0..<2 {
             do throws(EtcdError) {
@@ -168,6 +165,6 @@ extension EtcdVersions {
 extension StoredIntent {
     var peer: Peer? {
         guard let pid, let uid else { return nil }
-        return Peer(pid: pid, uid: uid, gid: 0)
+        return Peer(pid: pid, uid: uid, gid: gid ?? 0)
     }
 }

@@ -12,7 +12,7 @@ extension EtcdVersions {
         let record = layout.record(writer: writer, sequence: nextSequence())
         let stored = StoredRecord(
             changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
-            meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid)
+            meta: meta.map { String(decoding: $0, as: UTF8.self) }, peer: peer)
         let answer = try await sendRecorded(
             record, stored, operations: (try versionKeys(of: changes)).map { .put(key: $0, value: []) }, deadline: deadline)
         guard case .recorded(let lsn) = answer else {
@@ -109,7 +109,8 @@ extension EtcdVersions {
 }
 
 /// A record as stored in etcd: its kind (absent for a write), intent, changes, the
-/// write's meta (JSON text) and who wrote it.
+/// write's meta (JSON text), who wrote it and when (milliseconds since 1970, by the clock
+/// of the server that wrote it). Its LSN is its key's revision.
 struct StoredRecord: Codable {
     var kind: String?
     var intent: String?
@@ -117,6 +118,26 @@ struct StoredRecord: Codable {
     var meta: String?
     var pid: Int32?
     var uid: UInt32?
+    var gid: UInt32?
+    var time: UInt64?
+
+    init(kind: RecordKind = .write, intent: String? = nil, changes: [StoredChange], meta: String?, peer: Peer?) {
+        self.kind = kind == .write ? nil : kind.rawValue
+        self.intent = intent
+        self.changes = changes
+        self.meta = meta
+        pid = peer?.pid
+        uid = peer?.uid
+        gid = peer?.gid
+        time = EtcdVersions.now()
+    }
+
+    func record(lsn: LSN) -> Record? {
+        guard let kind = RecordKind(rawValue: kind ?? RecordKind.write.rawValue) else { return nil }
+        return Record(
+            lsn: lsn, time: time ?? 0, kind: kind, changes: changes.map { Change(table: $0.table, keys: $0.keys) },
+            intent: intent, meta: meta.map { Array($0.utf8) }, peer: Peer(pid: pid ?? 0, uid: uid ?? 0, gid: gid ?? 0))
+    }
 }
 
 struct StoredChange: Codable, Hashable, Sendable {

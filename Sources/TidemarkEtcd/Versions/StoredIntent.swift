@@ -7,6 +7,7 @@ struct StoredIntent: Codable, Hashable, Sendable {
     var meta: String?
     var pid: Int32?
     var uid: UInt32?
+    var gid: UInt32?
     /// Milliseconds since 1970 by the clock of the server that began it.
     var expiresAt: UInt64
     /// The etcd lease its `l/<id>` key is bound to.

@@ -56,7 +56,10 @@ final class RemoteDispatcher: RequestRouter {
             return .durable(calls.submit(on: eventLoop) {
                 MutationCoding.json(try await store.apply(request), epoch: store.epoch, maxInvalidated: maxInvalidated)
             })
-        case .log, .stats, .source, .watch, .unwatch:
+        case .log:
+            let query = try LogMethod.Params(json: params, limits: limits).query(limits: limits)
+            return .durable(calls.submit(on: eventLoop) { LogMethod.json(try await store.log(query)) })
+        case .stats, .source, .watch, .unwatch:
             throw unsupported(method)
         }
     }

@@ -1,0 +1,35 @@
+import Foundation
+import TidemarkStore
+
+extension EtcdVersions {
+    /// Records from `from` on, oldest first, read linearizably: a page read after a write
+    /// was acknowledged by any server holds it. LSNs have gaps (§16.1), so `next` is the
+    /// LSN after the last record scanned, not a count.
+    ///
+    /// Nothing is compacted on etcd yet, so the log starts at revision 1 and `oldest` is 1.
+    public func log(from: LSN?, limit: Int, tables: Set<String>?) async throws(EtcdError) -> LogPage {
+        let start = max(from ?? 1, 1)
+        guard limit > 0 else { return LogPage(records: [], next: start, oldest: 1) }
+        // etcd cannot filter by table, so a filtered page scans further and keeps what
+        // matches.
+        let scan = tables == nil ? limit : max(limit, Self.logScanLimit)
+        let page = try await client.range(
+            EtcdRangeRequest(
+                key: layout.records, rangeEnd: EtcdKeys.prefixEnd(layout.records), limit: Int64(scan),
+                sortOrder: .ascending, sortTarget: .modRevision, minModRevision: Int64(clamping: start)))
+        var records: [Record] = []
+        var next = start
+        for kv in page.kvs where records.count < limit {
+            let lsn = LSN(kv.modRevision)
+            next = lsn + 1
+            guard let record = try? JSONDecoder().decode(StoredRecord.self, from: Data(kv.value)).record(lsn: lsn) else {
+                throw EtcdError(.protocolViolation, "the record at revision \(lsn) cannot be read")
+            }
+            if tables.map({ record.touches(anyOf: $0) }) ?? true { records.append(record) }
+        }
+        return LogPage(records: records, next: next, oldest: 1)
+    }
+
+    /// The most records one filtered page scans.
+    static let logScanLimit = 10_000
+}

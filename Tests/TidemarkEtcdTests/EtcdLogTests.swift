@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import TidemarkClient
+import TidemarkProtocol
+import TidemarkStore
+import TidemarkTestSupport
+
+extension EtcdSuites {
+    /// `log` on the etcd backend: every server's records in one order, read from any server
+    /// right after they were acknowledged, with their kinds, meta and peers; pages continue
+    /// across LSN gaps; and `tidemark log` prints them.
+    @Suite struct EtcdLogTests {
+        @Test func everyServersRecordsAreReadInLSNOrderFromAnyServer() async throws {
+            let cluster = try await EtcdCluster.start()
+            try await EtcdServerTests.withServers(2, on: cluster) { servers in
+                let a = try await servers[0].connect()
+                let b = try await servers[1].connect()
+                let first = try await a.write([Change(table: "users", keys: ["1"])], meta: ["by": "a"])
+                let second = try await b.write([Change(table: "orders")])
+                let begun = try await a.begin([Change(table: "users", keys: ["2"])], ttlMs: 60_000)
+                let committed = try await b.commit(intent: begun.intent)
+                let aborting = try await b.begin([Change(table: "orders", keys: ["9"])], ttlMs: 60_000)
+                let aborted = try await a.abort(intent: aborting.intent)
+
+                let page = try await b.log()
+                #expect(page.records.map(\.lsn) == [first.lsn, second.lsn, begun.lsn, committed.lsn, aborting.lsn, aborted])
+                #expect(page.records.map(\.kind) == [.write, .write, .begin, .commit, .begin, .abort])
+                #expect(page.records[0].meta.map { String(decoding: $0, as: UTF8.self) } == #"{"by":"a"}"#)
+                #expect(page.records[0].changes == [Change(table: "users", keys: ["1"])])
+                #expect(page.records[1].changes == [Change(table: "orders")])
+                #expect(page.records[3].intent == begun.intent && page.records[3].changes == [Change(table: "users", keys: ["2"])])
+                #expect(page.records.allSatisfy { $0.peer.pid == getpid() && $0.time > 0 })
+                #expect(page.next == aborted + 1 && page.oldest == 1)
+
+                // Pages of two continue where the last ended, gaps or not.
+                var lsns: [LSN] = []
+                var from: LSN? = nil
+                while true {
+                    let part = try await a.log(LogMethod.Params(from: from, limit: 2))
+                    if part.records.isEmpty { break }
+                    lsns += part.records.map(\.lsn)
+                    from = part.next
+                }
+                #expect(lsns == page.records.map(\.lsn))
+                let orders = try await a.log(LogMethod.Params(tables: ["orders"]))
+                #expect(orders.records.map(\.lsn) == [second.lsn, aborting.lsn, aborted])
+
+                // The CLI reads it the same way.
+                let printed = try await ShortCommand.run(
+                    ChildProcess.tidemarkBinary, ["log", "--socket", servers[0].socketPath, "--json"])
+                let lines = printed.split(separator: "\n")
+                #expect(lines.count == page.records.count)
+                #expect(lines.first?.contains("\"lsn\":\(first.lsn)") == true)
+                await a.close()
+                await b.close()
+            }
+        }
+    }
+}
