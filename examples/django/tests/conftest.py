@@ -7,6 +7,9 @@ from tests.server import TidemarkServer
 _server: TidemarkServer | None = None
 # `tidemark capture postgres` reads PostgreSQL's own log: its test is for the PostgreSQL run.
 collect_ignore = [] if os.environ.get("TIDEMARK_TEST_DB") == "postgres" else ["test_capture.py"]
+# Local reading opens the server's LMDB data file: there is none on the etcd backend.
+if os.environ.get("TIDEMARK_TEST_ETCD"):
+    collect_ignore.append("test_local_reader.py")
 
 
 def pytest_configure(config):

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 
 from tidemark import Client
 
@@ -22,10 +23,23 @@ class TidemarkServer:
         self.process: subprocess.Popen | None = None
         self.args = tuple(args)
 
+    def command(self) -> list[str]:
+        """`serve` on a data directory, or with $TIDEMARK_TEST_ETCD (endpoint URLs) on the
+        etcd backend under a prefix of its own, so every server starts empty. `--sync`
+        is LMDB's: etcd always syncs."""
+        etcd = os.environ.get("TIDEMARK_TEST_ETCD")
+        if not etcd:
+            return [self.binary, "serve", "--socket", self.socket, "--data", self.data, *self.args]
+        args = list(self.args)
+        if "--sync" in args:
+            del args[args.index("--sync") : args.index("--sync") + 2]
+        prefix = f"/tm-django-{uuid.uuid4().hex}/"
+        return [self.binary, "serve", "--backend", "etcd", "--etcd", etcd, "--etcd-prefix", prefix, "--socket", self.socket, *args]
+
     def start(self, timeout: float = 30.0) -> "TidemarkServer":
         self.log = open(os.path.join(self.dir, "server.log"), "wb")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--socket", self.socket, "--data", self.data, *self.args],
+            self.command(),
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
