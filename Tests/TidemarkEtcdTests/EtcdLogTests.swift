@@ -55,5 +55,30 @@ extension EtcdSuites {
                 await b.close()
             }
         }
+
+        /// §4: a connection's writes apply in the order sent, even pipelined in one batch,
+        /// although each is its own etcd transaction.
+        @Test func aConnectionsPipelinedWritesGetLSNsInTheOrderSent() async throws {
+            let cluster = try await EtcdCluster.start()
+            try await EtcdServerTests.withServers(1, on: cluster) { servers in
+                let batch = (1...20).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"write","params":{"changes":[{"table":"t"}]}}"# }
+                let script = """
+                    import socket, sys
+                    s = socket.socket(socket.AF_UNIX)
+                    s.connect(sys.argv[1])
+                    s.sendall(sys.argv[2].encode() + b"\\n")
+                    data = b""
+                    while not data.endswith(b"\\n"):
+                        data += s.recv(65536)
+                    print(data.decode().strip())
+                    """
+                let answer = try await ShortCommand.run(
+                    "/usr/bin/python3", ["-c", script, servers[0].socketPath, "[" + batch.joined(separator: ",") + "]"])
+                let lsns = try #require(try JSONParser.parse(Array(answer.utf8)).arrayValue).map { $0["result"]?["lsn"]?.uint64Value }
+                #expect(lsns.count == 20 && lsns.allSatisfy { $0 != nil })
+                #expect(lsns.compactMap { $0 } == lsns.compactMap { $0 }.sorted())
+                #expect(Set(lsns.compactMap { $0 }).count == 20)
+            }
+        }
     }
 }

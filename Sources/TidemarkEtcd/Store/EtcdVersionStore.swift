@@ -54,6 +54,10 @@ public final class EtcdVersionStore: RemoteVersionStore {
     }
 
     public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
+        // As on LMDB, a position below the oldest record names nothing that is kept.
+        if let from = query.from, from < 1 {
+            throw StoreError(.compacted, "records below 1 were compacted away", field: "from", oldest: 1)
+        }
         do {
             return try await versions.log(from: query.from, limit: query.limit, tables: query.tables)
         } catch {

@@ -159,9 +159,10 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // The client is not reading what it was already sent: the rest waits for
             // `channelWritabilityChanged`.
             if state != .closed && !context.channel.isWritable { return }
-            // Anything but a mutation (which queues behind them in the writer anyway) must
-            // see this connection's earlier writes.
-            if !work.method.isMutation && unsettledWrites > 0 { return }
+            // Anything but a mutation must see this connection's earlier writes; a
+            // mutation queues behind them in the writer, or on a backend without that
+            // queue waits for them, so it cannot overtake them.
+            if unsettledWrites > 0 && (!work.method.isMutation || !dispatcher.appliesMutationsInOrder) { return }
             backlog.removeFirst()
             handle(work, context: context)
             handledSinceWrite += 1

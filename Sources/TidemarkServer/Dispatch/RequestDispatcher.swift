@@ -78,6 +78,8 @@ final class RequestDispatcher: RequestRouter {
     }
 
     var epoch: Epoch { store.epoch }
+    /// The writer's queue keeps them in order and lets them share a commit.
+    var appliesMutationsInOrder: Bool { true }
 
     func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
         if let from {

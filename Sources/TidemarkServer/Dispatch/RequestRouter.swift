@@ -8,6 +8,12 @@ protocol RequestRouter: Sendable {
     var statistics: ServerStatistics { get }
     var metrics: ServerMetrics? { get }
     var epoch: Epoch { get }
+    /// Whether mutations handed over one after another are applied in that order without
+    /// waiting for each other (the LMDB writer's queue). When false, each is sent on its
+    /// own and the backend may order concurrent ones either way, so a connection sends its
+    /// next mutation only once the previous one is answered (§4: a connection's writes
+    /// apply in the order sent).
+    var appliesMutationsInOrder: Bool { get }
 
     /// Handles a request whose method the connection has already recognised.
     func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep

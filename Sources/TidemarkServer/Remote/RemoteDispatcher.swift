@@ -24,6 +24,8 @@ final class RemoteDispatcher: RequestRouter {
     }
 
     var epoch: Epoch { store.epoch }
+    /// Each mutation is its own call, and concurrent calls may apply in either order.
+    var appliesMutationsInOrder: Bool { false }
 
     func dispatch(_ method: RPCMethod, _ params: JSONValue?, peer: Peer, eventLoop: any EventLoop) -> DispatchStep {
         do {
