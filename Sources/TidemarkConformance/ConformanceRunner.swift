@@ -44,7 +44,15 @@ public struct ConformanceSummary: Sendable {
     public var failed = 0
     public var failures: [ConformanceFailure] = []
     public var notes: [String] = []
-    public var summaryLine: String { "\(passed) passed, \(failed) failed" }
+    /// The server's backend, from `hello`.
+    public var backend = "lmdb"
+    /// Cases that failed only because the backend refused a method it does not offer yet
+    /// (-32601 naming the backend, PROTOCOL.md §16.3): neither passed nor failed.
+    public var notOffered: [String] = []
+    public var summaryLine: String {
+        "\(passed) passed, \(failed) failed"
+            + (notOffered.isEmpty ? "" : ", \(notOffered.count) not offered by the \(backend) backend")
+    }
 }
 
 /// Runs the conformance suite against a server on a Unix socket. It writes only to
@@ -65,9 +73,14 @@ public enum ConformanceRunner {
         let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let prefix = "conformance.\(runID)."
         var summary = ConformanceSummary()
+        let offer = try await BackendOffer.learn(socketPath: options.socketPath)
+        summary.backend = offer.backend
         var number = 0
-        func record(_ failure: ConformanceFailure?) {
-            if let failure {
+        func record(_ failure: ConformanceFailure?, refusedByBackend: Bool = false) {
+            if let failure, refusedByBackend {
+                summary.notOffered.append("\(failure.group)/\(failure.name)")
+                options.output("NOT OFFERED \(failure.group)/\(failure.name) by the \(offer.backend) backend")
+            } else if let failure {
                 summary.failed += 1
                 summary.failures.append(failure)
                 options.output(failure.description)
@@ -77,7 +90,8 @@ public enum ConformanceRunner {
         }
         for dataCase in cases {
             number += 1
-            record(await runCase(dataCase, socketPath: options.socketPath, tablePrefix: prefix + "\(number)"))
+            let failure = await runCase(dataCase, socketPath: options.socketPath, tablePrefix: prefix + "\(number)")
+            record(failure, refusedByBackend: failure.map { offer.isRefusal($0.actual) } ?? false)
         }
         let runsScenarios = options.disposable || options.only == nil || options.only == scenarioGroup
         let group = options.disposable ? disposableGroup : scenarioGroup
@@ -92,9 +106,13 @@ public enum ConformanceRunner {
                     }
                     record(nil)
                 } catch let failure as ScenarioFailure {
-                    record(ConformanceFailure(
-                        group: group, name: scenario.name, request: failure.request,
-                        expected: failure.expected, actual: failure.actual))
+                    let refused = await offer.refusesAny(
+                        of: scenario.needs, socketPath: options.socketPath, probeTable: context.table("probe"))
+                    record(
+                        ConformanceFailure(
+                            group: group, name: scenario.name, request: failure.request,
+                            expected: failure.expected, actual: failure.actual),
+                        refusedByBackend: refused || offer.isRefusal(failure.actual))
                 } catch {
                     record(ConformanceFailure(
                         group: group, name: scenario.name, request: "-", expected: "no error",

@@ -17,6 +17,9 @@ struct ScenarioFailure: Error {
 
 struct Scenario: Sendable {
     var name: String
+    /// Methods it cannot do without: when it fails and the backend refuses one of them, it
+    /// counts as not offered (`BackendOffer`).
+    var needs: [String] = []
     /// Returns a note (e.g. why it was skipped) or nil; throws ScenarioFailure.
     var run: @Sendable (ScenarioContext) async throws -> String?
 }
@@ -57,9 +60,9 @@ enum Scenarios {
         Scenario(name: "pipelining-order", run: { try await pipelining($0) }),
         Scenario(name: "batches", run: { try await batches($0) }),
         Scenario(name: "concurrent-writers", run: { try await concurrentWriters($0) }),
-        Scenario(name: "intent-expiry-watch", run: { try await intentExpiry($0) }),
-        Scenario(name: "watch-replay-live-seam", run: { try await watchSeam($0) }),
-        Scenario(name: "slow-watcher", run: { try await slowWatcher($0) }),
+        Scenario(name: "intent-expiry-watch", needs: ["watch"], run: { try await intentExpiry($0) }),
+        Scenario(name: "watch-replay-live-seam", needs: ["watch"], run: { try await watchSeam($0) }),
+        Scenario(name: "slow-watcher", needs: ["watch"], run: { try await slowWatcher($0) }),
         Scenario(name: "over-long-line", run: { try await overLongLine($0) }),
         Scenario(name: "broken-utf8", run: { try await brokenUTF8($0) }),
         Scenario(name: "disconnect-mid-request", run: { try await disconnectMidRequest($0) }),
