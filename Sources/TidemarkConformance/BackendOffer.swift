@@ -7,11 +7,12 @@ import TidemarkProtocol
 struct BackendOffer: Sendable {
     let backend: String
 
-    static func learn(socketPath: String) async throws -> BackendOffer {
-        let connection = try await LineConnection.connect(socketPath)
+    /// A server that cannot be asked sets nothing apart: its cases fail on their own.
+    static func learn(socketPath: String) async -> BackendOffer {
+        guard let connection = try? await LineConnection.connect(socketPath) else { return BackendOffer(backend: "lmdb") }
         defer { connection.close() }
-        let hello = try await connection.result("hello")
-        return BackendOffer(backend: hello["backend"]?.stringValue ?? "lmdb")
+        let hello = try? await connection.result("hello")
+        return BackendOffer(backend: hello?["backend"]?.stringValue ?? "lmdb")
     }
 
     /// Whether `actual` (a response's text) is this backend refusing a method it does

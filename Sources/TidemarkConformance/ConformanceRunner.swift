@@ -73,7 +73,7 @@ public enum ConformanceRunner {
         let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let prefix = "conformance.\(runID)."
         var summary = ConformanceSummary()
-        let offer = try await BackendOffer.learn(socketPath: options.socketPath)
+        let offer = await BackendOffer.learn(socketPath: options.socketPath)
         summary.backend = offer.backend
         var number = 0
         func record(_ failure: ConformanceFailure?, refusedByBackend: Bool = false) {

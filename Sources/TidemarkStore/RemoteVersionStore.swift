@@ -22,6 +22,24 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
     /// One page of the change log, read after every write acknowledged before the call.
     func log(_ query: LogQuery) async throws(StoreError) -> LogPage
 
+    /// The first LSN the log may hold; nothing below it is kept.
+    var oldest: LSN { get }
+
+    /// Every record of every server, in LSN order, as this server learns of them, for
+    /// watchers. Records up to the returned LSN are already in the log; later ones reach
+    /// `sink`. Installed once, before the store's services run.
+    func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) -> LSN
+
     /// Applies one client mutation; its outcome once it is durable on the backend.
     func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome
+}
+
+/// What a remote store tells its watchers.
+public enum RecordFeedEvent: Sendable {
+    /// Records after the last ones delivered, in LSN order, none missing.
+    case records([Record])
+    /// The store could not follow for a while and starts again after `lsn`: records
+    /// between the last delivered and `lsn` were not delivered (they are in the log), so
+    /// watchers must resume from the log.
+    case restarted(after: LSN)
 }

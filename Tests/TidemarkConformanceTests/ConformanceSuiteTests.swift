@@ -53,12 +53,53 @@ struct ConformanceSuiteTests {
         }
     }
 
+    /// A backend that refuses `register` as not offered (-32601 naming itself): the names
+    /// cases it stops are set apart, not passed and not failed. The same refusals from a
+    /// server that says it is on LMDB are failures.
+    @Test(arguments: ["other", "lmdb"])
+    func casesStoppedByAMethodTheBackendDoesNotOfferAreCountedApart(backend: String) async throws {
+        try await TestServer.withServer { server in
+            let proxyPath = server.directory.path + "/proxy.sock"
+            let output = Lines()
+            let summary = try await RewritingProxy.with(
+                upstream: server.socketPath, listen: proxyPath, rewrite: { refusingRegister($0, backend: backend) }
+            ) {
+                try await ConformanceRunner.run(ConformanceOptions(
+                    socketPath: proxyPath, casesDirectory: casesDirectory, only: "names", output: output.append))
+            }
+            if backend == "lmdb" {
+                #expect(summary.notOffered.isEmpty && summary.failed > 0)
+            } else {
+                #expect(summary.failed == 0, "\(output.all.joined(separator: "\n"))")
+                #expect(summary.notOffered.count > 3 && summary.passed > 0)
+                #expect(output.all.last == "\(summary.passed) passed, 0 failed, \(summary.notOffered.count) not offered by the other backend")
+                #expect(output.all.contains { $0.hasPrefix("NOT OFFERED names/") })
+            }
+        }
+    }
+
     @Test func anUnreachableServerFailsEveryCase() async throws {
         let summary = try await ConformanceRunner.run(ConformanceOptions(
             socketPath: "/tmp/no-such-dir-\(UUID().uuidString.prefix(6))/s.sock", casesDirectory: casesDirectory,
             only: "hello", output: { _ in }))
         #expect(summary.passed == 0 && summary.failed > 0)
     }
+}
+
+/// Says `hello` comes from `backend`, and turns every successful `register` into the
+/// refusal of a backend that does not offer it.
+@Sendable private func refusingRegister(_ line: JSONValue, backend: String) -> JSONValue {
+    guard case .object(var response) = line, case .object(var result)? = response["result"] else { return line }
+    if result["server"] != nil {
+        result["backend"] = .string(backend)
+        response["result"] = .object(result)
+    } else if result["registered"] != nil {
+        response["result"] = nil
+        response["error"] = [
+            "code": -32601, "message": .string("method not found: register is not supported by the \(backend) backend yet"),
+        ]
+    }
+    return .object(response)
 }
 
 /// Answers every `check` with `{valid: true}`.

@@ -56,6 +56,32 @@ extension EtcdSuites {
             }
         }
 
+        /// `tidemark log --follow` on one server: the backlog, then what another server
+        /// writes, live, each record once and in LSN order (the watch is fed by the etcd
+        /// watch that keeps the mirror).
+        @Test func logFollowOnOneServerSeesAnotherServersWritesLive() async throws {
+            let cluster = try await EtcdCluster.start()
+            try await EtcdServerTests.withServers(2, on: cluster) { servers in
+                let writer = try await servers[0].connect()
+                let before = try await writer.write([Change(table: "users", keys: ["1"])])
+                let follower = try ChildProcess(
+                    executable: ChildProcess.tidemarkBinary,
+                    arguments: ["log", "--follow", "--json", "--socket", servers[1].socketPath])
+                #expect(await follower.waitForOutput("\"lsn\":\(before.lsn),", seconds: 30))
+                let live = try await writer.write([Change(table: "orders")])
+                let begun = try await writer.begin([Change(table: "users", keys: ["2"])], ttlMs: 60_000)
+                let committed = try await writer.commit(intent: begun.intent)
+                #expect(await follower.waitForOutput("\"lsn\":\(committed.lsn),", seconds: 30))
+                _ = await follower.terminate()
+                let lsns = follower.outputText.split(separator: "\n").compactMap { line -> LSN? in
+                    guard let value = try? JSONParser.parse(Array(line.utf8)) else { return nil }
+                    return value["lsn"]?.uint64Value
+                }
+                #expect(lsns == [before.lsn, live.lsn, begun.lsn, committed.lsn])
+                await writer.close()
+            }
+        }
+
         /// §4: a connection's writes apply in the order sent, even pipelined in one batch,
         /// although each is its own etcd transaction.
         @Test func aConnectionsPipelinedWritesGetLSNsInTheOrderSent() async throws {

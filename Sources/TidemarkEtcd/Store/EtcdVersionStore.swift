@@ -3,7 +3,7 @@ import TidemarkStore
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
 /// It offers what the versions core does: `write` (without `source`), `stamp`, `check`
-/// by stamp, `begin`/`commit`/`abort` and `log`. Names, sourced writes and compaction are not
+/// by stamp, `begin`/`commit`/`abort`, `log` and `watch`. Names, sourced writes and compaction are not
 /// built on etcd yet and fail with `unsupported` (-32601), so a client learns it at once
 /// instead of getting an answer the backend cannot stand behind.
 public final class EtcdVersionStore: RemoteVersionStore {
@@ -53,10 +53,17 @@ public final class EtcdVersionStore: RemoteVersionStore {
         }
     }
 
+    /// Nothing is compacted on etcd yet: the log holds every record.
+    public var oldest: LSN { 1 }
+
+    public func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) -> LSN {
+        versions.deliverRecords(to: sink)
+    }
+
     public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
         // As on LMDB, a position below the oldest record names nothing that is kept.
-        if let from = query.from, from < 1 {
-            throw StoreError(.compacted, "records below 1 were compacted away", field: "from", oldest: 1)
+        if let from = query.from, from < oldest {
+            throw StoreError(.compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
         }
         do {
             return try await versions.log(from: query.from, limit: query.limit, tables: query.tables)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TidemarkStore
 
 /// This server's copy of the version keys under the prefix, fed by one etcd watch: what
 /// checks are answered from. `applied` is the revision up to which it has every event;
@@ -27,20 +28,30 @@ final class EtcdMirror: Sendable {
 
     private let state = Mutex(State())
     private let layout: EtcdLayout
+    /// Where the records it sees go (watchers), in revision order.
+    private let recordSink = Mutex<(@Sendable (RecordFeedEvent) -> Void)?>(nil)
 
     init(layout: EtcdLayout) {
         self.layout = layout
     }
 
-    /// Replaces everything with a full read made at `revision`.
+    func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) {
+        recordSink.withLock { $0 = sink }
+    }
+
+    /// Replaces everything with a full read made at `revision`. A reload (the watch could
+    /// not go on) tells the record sink that records up to `revision` may have been missed.
     func load(_ keys: [EtcdKeyValue], at revision: Int64) {
         var snapshot = Snapshot()
         for kv in keys { record(kv, into: &snapshot) }
         snapshot.applied = revision
+        var reloaded = false
         resumeReached { state in
+            reloaded = state.loaded
             state.snapshot = snapshot
             state.loaded = true
         }
+        if reloaded, let sink = recordSink.withLock({ $0 }) { sink(.restarted(after: LSN(revision))) }
     }
 
     /// Applies one watch message: its events, or (a progress report) how far it has seen.
@@ -55,6 +66,14 @@ final class EtcdMirror: Sendable {
             let seen = response.events.last?.kv.modRevision ?? response.header.revision
             state.snapshot.applied = max(state.snapshot.applied, seen)
         }
+        // After the mirror holds them, so a watcher told of a record can check against it.
+        guard let sink = recordSink.withLock({ $0 }) else { return }
+        let records = response.events.compactMap { event -> Record? in
+            guard event.kind == .put, event.kv.key.starts(with: layout.records) else { return nil }
+            let stored = try? JSONDecoder().decode(StoredRecord.self, from: Data(event.kv.value))
+            return stored?.record(lsn: LSN(event.kv.modRevision))
+        }
+        if !records.isEmpty { sink(.records(records)) }
     }
 
     private func record(_ kv: EtcdKeyValue, into snapshot: inout Snapshot) {

@@ -87,6 +87,13 @@ public final class EtcdVersions: Service, Sendable {
         return Epoch(high: created.header.clusterID, low: stored.reduce(0) { $0 << 8 | UInt64($1) })
     }
 
+    /// Every record of every server, in LSN order, as this server's watch sees them; those
+    /// up to the returned LSN are in the log already. Installed before `run()`.
+    public func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) -> LSN {
+        mirror.deliverRecords(to: sink)
+        return LSN(loadedAt)
+    }
+
     /// The head's revision from a linearizable read that started after this call.
     func headRevision() async throws(EtcdError) -> Int64 {
         try await heads.revision()

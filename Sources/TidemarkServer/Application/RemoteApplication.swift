@@ -36,8 +36,18 @@ public struct RemoteApplication: Sendable {
         let dispatcher = RemoteDispatcher(
             store: store, calls: calls, limits: server.limits,
             statistics: ServerStatistics(startedAt: LMDBStore.wallClock()))
-        // Watches are refused on this backend; the hub only satisfies the listener.
+        // Watchers are fed with every server's records as the store learns of them.
         let hub = WatchHub(lastPublished: 0, backlogLimit: server.watchBacklog)
+        let delivered = store.deliverRecords { event in
+            switch event {
+            case .records(let records):
+                hub.publish(records.map { CommittedRecord(record: $0, invalidated: []) })
+            case .restarted(let lsn):
+                hub.restart(after: lsn)
+            }
+        }
+        // No watcher yet: this only sets where the first subscriptions start.
+        hub.restart(after: delivered)
         let listener = TidemarkServer(
             configuration: server, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup, logger: logger,
             onListening: onListening)

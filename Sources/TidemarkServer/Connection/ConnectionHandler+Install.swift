@@ -25,7 +25,7 @@ extension ConnectionHandler {
             await withDiscardingTaskGroup { group in
                 for await start in watchStarts {
                     let pump = WatchPump(
-                        subscription: start.subscription, from: start.from, store: start.store, hub: hub,
+                        subscription: start.subscription, from: start.from, backlog: start.backlog, hub: hub,
                         outbound: outbound)
                     group.addTask { await pump.run() }
                 }

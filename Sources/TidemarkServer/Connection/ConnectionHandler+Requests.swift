@@ -75,10 +75,10 @@ extension ConnectionHandler {
     private func watch(_ params: JSONValue?, answer: PendingAnswer) throws(RPCError) -> JSONValue {
         let params = try WatchMethod.Params(json: params, limits: limits)
         let from = params.from
-        let store = try dispatcher.watchStore(from: from)
+        let backlog = try dispatcher.watchBacklog(from: from)
         let subscription = hub.subscribe(tables: params.tables.map(Set.init))
         watches.insert(subscription.id)
-        answer.watchStart = WatchStart(subscription: subscription, from: from, store: store)
+        answer.watchStart = WatchStart(subscription: subscription, from: from, backlog: backlog)
         return WatchMethod.Result(watch: subscription.id, lsn: subscription.startLSN).json
     }
 

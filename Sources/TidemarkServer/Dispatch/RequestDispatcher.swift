@@ -81,7 +81,7 @@ final class RequestDispatcher: RequestRouter {
     /// The writer's queue keeps them in order and lets them share a commit.
     var appliesMutationsInOrder: Bool { true }
 
-    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
+    func watchBacklog(from: LSN?) throws(RPCError) -> any WatchBacklog {
         if let from {
             do {
                 // Refuses a start below the oldest retained record (-32004).
@@ -90,7 +90,7 @@ final class RequestDispatcher: RequestRouter {
                 throw RPCError(serverError: error)
             }
         }
-        return store
+        return LocalBacklog(store: store)
     }
 
     private func checkJSON(_ params: CheckMethod.Params) throws -> JSONValue {

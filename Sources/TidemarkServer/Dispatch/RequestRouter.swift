@@ -21,7 +21,7 @@ protocol RequestRouter: Sendable {
     /// A `check` whose params the connection already decoded (`CompactCheckDecoder`).
     func check(_ params: CheckMethod.Params, eventLoop: any EventLoop) -> DispatchStep
 
-    /// The store a watch reads its backlog from, having refused a `from` below the oldest
-    /// record (-32004); a backend without watches refuses them here.
-    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore
+    /// Where a watch reads its backlog from, having refused a `from` below the oldest
+    /// record (-32004).
+    func watchBacklog(from: LSN?) throws(RPCError) -> any WatchBacklog
 }

@@ -61,8 +61,11 @@ final class RemoteDispatcher: RequestRouter {
         case .log:
             let query = try LogMethod.Params(json: params, limits: limits).query(limits: limits)
             return .durable(calls.submit(on: eventLoop) { LogMethod.json(try await store.log(query)) })
-        case .stats, .source, .watch, .unwatch:
+        case .stats, .source:
             throw unsupported(method)
+        case .watch, .unwatch:
+            // Watches belong to the connection; one never reaches here.
+            throw RPCError.internalError("\(method.rawValue) was routed as a read")
         }
     }
 
@@ -73,8 +76,12 @@ final class RemoteDispatcher: RequestRouter {
         })
     }
 
-    func watchStore(from: LSN?) throws(RPCError) -> any VersionStore {
-        throw RPCError(serverError: unsupported(.watch))
+    func watchBacklog(from: LSN?) throws(RPCError) -> any WatchBacklog {
+        if let from, from < store.oldest {
+            throw RPCError(serverError: StoreError(
+                .compacted, "records below \(store.oldest) were compacted away", field: "from", oldest: store.oldest))
+        }
+        return RemoteBacklog(store: store)
     }
 
     /// Refused the way the store refuses what it does not offer, so every such answer

@@ -71,4 +71,19 @@ final class WatchHub: Sendable {
         }
         for watcher in dropped { watcher.sink.finish() }
     }
+
+    /// The records' source starts again after `lsn`, having missed some: every watcher is
+    /// dropped as lost (it resumes from the log, where those records are), and new
+    /// subscriptions start after `lsn`.
+    func restart(after lsn: LSN) {
+        let dropped = state.withLock { state in
+            state.lastPublished = max(state.lastPublished, lsn)
+            defer { state.watchers = [:] }
+            return Array(state.watchers.values)
+        }
+        for watcher in dropped {
+            watcher.lost.set()
+            watcher.sink.finish()
+        }
+    }
 }

@@ -9,7 +9,7 @@ import TidemarkStore
 struct WatchPump {
     let subscription: WatchSubscription
     let from: LSN?
-    let store: any VersionStore
+    let backlog: any WatchBacklog
     let hub: WatchHub
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
@@ -45,7 +45,7 @@ struct WatchPump {
         var next = from
         var covered = from - 1
         while next <= subscription.startLSN && !Task.isCancelled {
-            let page = try store.log(LogQuery(from: next, limit: Self.replayPage, tables: subscription.tables))
+            let page = try await backlog.page(LogQuery(from: next, limit: Self.replayPage, tables: subscription.tables))
             for record in page.records where record.lsn <= subscription.startLSN {
                 try await send(WatchMethod.event(watch: subscription.id, record: CommittedRecord(record: record, invalidated: [])))
             }

@@ -6,5 +6,5 @@ struct WatchStart: Sendable {
     let subscription: WatchSubscription
     let from: LSN?
     /// Where its backlog is read from.
-    let store: any VersionStore
+    let backlog: any WatchBacklog
 }
