@@ -22,6 +22,9 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
     /// One page of the change log, read after every write acknowledged before the call.
     func log(_ query: LogQuery) async throws(StoreError) -> LogPage
 
+    /// The highest position recorded for an external stream, 0 for none.
+    func sourcePosition(_ name: String) async throws(StoreError) -> UInt64
+
     /// The first LSN the log may hold; nothing below it is kept.
     var oldest: LSN { get }
 

@@ -16,7 +16,27 @@ public struct StoreLimits: Hashable, Sendable {
         try Self.validate(key, max: maxKeyBytes, what: "key", field: field())
     }
 
-    func validate(name: String, field: @autoclosure () -> String) throws(StoreError) {
+    /// A sourced write whose `after` is not the recorded position: -32007 with it.
+    public static func outOfOrder(_ source: SourcePosition, recorded: UInt64) -> StoreError {
+        var error = StoreError(
+            .sourceOutOfOrder,
+            "source \(source.name) is at position \(recorded), not at \(source.after ?? 0) as this write expects; nothing was written")
+        error.sourcePosition = recorded
+        return error
+    }
+
+    /// A write's `source`: a valid name, a position of at least 1 and an `after` below it.
+    public func validate(_ source: SourcePosition) throws(StoreError) {
+        try validate(name: source.name, field: "source.name")
+        guard source.position > 0 else {
+            throw StoreError(.invalidArgument, "source position must be at least 1", field: "source.position")
+        }
+        if let after = source.after, after >= source.position {
+            throw StoreError(.invalidArgument, "source after must be below position", field: "source.after")
+        }
+    }
+
+    public func validate(name: String, field: @autoclosure () -> String) throws(StoreError) {
         try Self.validate(name, max: maxNameBytes, what: "name", field: field())
     }
 

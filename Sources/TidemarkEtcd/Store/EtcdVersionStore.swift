@@ -3,7 +3,7 @@ import TidemarkStore
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
 /// It offers what the versions core does: `write` (without `source`), `stamp`, `check`
-/// by stamp, `begin`/`commit`/`abort`, `log` and `watch`. Names, sourced writes and compaction are not
+/// by stamp, `begin`/`commit`/`abort`, `log`, `watch` and sourced writes. Names, sourced writes and compaction are not
 /// built on etcd yet and fail with `unsupported` (-32601), so a client learns it at once
 /// instead of getting an answer the backend cannot stand behind.
 public final class EtcdVersionStore: RemoteVersionStore {
@@ -53,6 +53,15 @@ public final class EtcdVersionStore: RemoteVersionStore {
         }
     }
 
+    public func sourcePosition(_ name: String) async throws(StoreError) -> UInt64 {
+        try limits.validate(name: name, field: "name")
+        do {
+            return try await versions.sourcePosition(name)
+        } catch {
+            throw StoreError(etcd: error)
+        }
+    }
+
     /// Nothing is compacted on etcd yet: the log holds every record.
     public var oldest: LSN { 1 }
 
@@ -79,6 +88,17 @@ public final class EtcdVersionStore: RemoteVersionStore {
                 try validate(changes)
                 let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
                 return .written(lsn: lsn, invalidated: [])
+            case .sourcedWrite(let changes, let meta, let source):
+                try validate(changes)
+                try limits.validate(source)
+                switch try await versions.write(changes, meta: meta, peer: request.peer, source: source) {
+                case .written(let lsn):
+                    return .written(lsn: lsn, invalidated: [])
+                case .duplicate(let lsn, let position):
+                    return .duplicate(lsn: lsn, position: position)
+                case .outOfOrder(let recorded):
+                    throw StoreLimits.outOfOrder(source, recorded: recorded)
+                }
             case .begin(let changes, let lease, let meta):
                 try validate(changes)
                 let begun = try await versions.begin(changes, lease: lease, meta: meta, peer: request.peer)

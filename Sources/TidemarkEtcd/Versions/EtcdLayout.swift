@@ -25,6 +25,16 @@ struct EtcdLayout: Sendable {
     func table(_ table: String) -> [UInt8] { named("t/", table) }
     func wide(_ table: String) -> [UInt8] { named("w/", table) }
     func key(_ table: String, _ key: String) -> [UInt8] { named("k/", table) + Array(key.utf8) }
+    /// The highest position recorded for an external stream (8 bytes, big-endian).
+    func source(_ name: String) -> [UInt8] { named("s/", name) }
+
+    /// Whether `key` is a table, wide or key version key.
+    func isVersionKey(_ key: [UInt8]) -> Bool {
+        guard key.starts(with: prefix), key.count > prefix.count + 1, key[prefix.count + 1] == UInt8(ascii: "/") else {
+            return false
+        }
+        return [UInt8(ascii: "t"), UInt8(ascii: "w"), UInt8(ascii: "k")].contains(key[prefix.count])
+    }
     func record(writer: String, sequence: UInt64) -> [UInt8] {
         records + Array("\(writer)/\(String(sequence, radix: 16))".utf8)
     }

@@ -86,7 +86,7 @@ final class EtcdMirror: Sendable {
             }
         } else if let id = Self.id(in: kv.key, after: layout.leases) {
             snapshot.leases.insert(id)
-        } else if !kv.key.starts(with: layout.records) && !kv.key.starts(with: layout.closed) && kv.key != layout.epoch {
+        } else if layout.isVersionKey(kv.key) {
             snapshot.versions[kv.key] = kv.modRevision
         }
     }

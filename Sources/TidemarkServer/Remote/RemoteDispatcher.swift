@@ -61,7 +61,12 @@ final class RemoteDispatcher: RequestRouter {
         case .log:
             let query = try LogMethod.Params(json: params, limits: limits).query(limits: limits)
             return .durable(calls.submit(on: eventLoop) { LogMethod.json(try await store.log(query)) })
-        case .stats, .source:
+        case .source:
+            let name = try SourceMethod.Params(json: params, limits: limits).name
+            return .durable(calls.submit(on: eventLoop) {
+                SourceMethod.json(name: name, position: try await store.sourcePosition(name))
+            })
+        case .stats:
             throw unsupported(method)
         case .watch, .unwatch:
             // Watches belong to the connection; one never reaches here.

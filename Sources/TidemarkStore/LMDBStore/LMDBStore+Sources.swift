@@ -24,23 +24,13 @@ extension LMDBStore {
         state: inout BatchState, in transaction: borrowing WriteTransaction
     ) throws -> MutationOutcome {
         try limits.validate(changes, field: "changes")
-        try limits.validate(name: source.name, field: "source.name")
-        guard source.position > 0 else {
-            throw StoreError(.invalidArgument, "source position must be at least 1", field: "source.position")
-        }
-        if let after = source.after, after >= source.position {
-            throw StoreError(.invalidArgument, "source after must be below position", field: "source.after")
-        }
+        try limits.validate(source)
         let recorded = try sourcePosition(source.name, in: transaction)
         guard source.position > recorded else {
             return .duplicate(lsn: state.lsn, position: recorded)
         }
         if let after = source.after, after != recorded {
-            var error = StoreError(
-                .sourceOutOfOrder,
-                "source \(source.name) is at position \(recorded), not at \(after) as this write expects; nothing was written")
-            error.sourcePosition = recorded
-            throw error
+            throw StoreLimits.outOfOrder(source, recorded: recorded)
         }
         let record = Record(
             lsn: state.nextLSN(), time: state.now, kind: .write, changes: changes, meta: meta, peer: request.peer)

@@ -24,10 +24,11 @@ final class CaptureFixture {
         try CaptureFixture(postgres: try await PostgresServer.start(walLevel: walLevel), captureArguments: captureArguments)
     }
 
-    func startServer() async throws {
+    /// On a data directory, or with `etcd` (client URLs) on the etcd backend.
+    func startServer(etcd: String? = nil) async throws {
+        let storage = etcd.map { ["--backend", "etcd", "--etcd", $0] } ?? ["--data", directory.dataPath]
         let server = try ChildProcess(
-            executable: ChildProcess.tidemarkBinary,
-            arguments: ["serve", "--socket", directory.socketPath, "--data", directory.dataPath])
+            executable: ChildProcess.tidemarkBinary, arguments: ["serve", "--socket", directory.socketPath] + storage)
         guard await server.waitForOutput("listening") else { throw FixtureError("tidemark serve did not start:\n\(server.outputText)") }
         self.server = server
     }
