@@ -12,7 +12,11 @@ extension EtcdSuites {
         static func withClient<Result>(
             _ urls: [String], timeout: Duration = .seconds(3), _ body: (EtcdClient) async throws -> Result
         ) async throws -> Result {
-            let client = EtcdClient(endpoints: try EtcdEndpoints(urls: urls), requestTimeout: timeout, logger: Logger(label: "test"))
+            // Connecting is given as long as answering: on a loaded machine a first connect
+            // to a member just started took over the client's default second.
+            let client = EtcdClient(
+                endpoints: try EtcdEndpoints(urls: urls), requestTimeout: timeout, connectTimeout: timeout,
+                logger: Logger(label: "test"))
             do {
                 let result = try await body(client)
                 await client.shutdown()

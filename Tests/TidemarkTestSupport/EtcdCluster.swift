@@ -105,6 +105,16 @@ public final class EtcdCluster: Sendable {
         guard await process.waitForOutput("ready to serve client requests", seconds: 30) else {
             throw EtcdClusterError(message: "etcd member \(member.name) did not start:\n\(process.outputText.suffix(2000))")
         }
+        // "Ready" is printed before the client port is sure to take connections on a
+        // loaded machine (a first test once found no member reachable): wait until it does.
+        guard hosts == nil, let port = Int(member.clientURL.split(separator: ":").last ?? "") else { return }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !FreePorts.accepts(port) {
+            guard ContinuousClock.now < deadline, process.isRunning else {
+                throw EtcdClusterError(message: "etcd member \(member.name) does not take connections on port \(port):\n\(process.outputText.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))  // polling for readiness
+        }
     }
 
     deinit {
@@ -139,6 +149,20 @@ enum FreePorts {
             if try isFree(candidate) { ports.append(candidate) }
         }
         return ports
+    }
+
+    /// Whether something on loopback takes a TCP connection on `port` now.
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
     }
 
     private static func isFree(_ port: Int) throws -> Bool {
