@@ -16,6 +16,11 @@ public struct StoreLimits: Hashable, Sendable {
         try Self.validate(key, max: maxKeyBytes, what: "key", field: field())
     }
 
+    /// A log or watch `from` below the oldest record kept: -32004 naming it.
+    public static func compacted(below oldest: LSN) -> StoreError {
+        StoreError(.compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
+    }
+
     /// A sourced write whose `after` is not the recorded position: -32007 with it.
     public static func outOfOrder(_ source: SourcePosition, recorded: UInt64) -> StoreError {
         var error = StoreError(

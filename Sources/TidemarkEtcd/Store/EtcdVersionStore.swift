@@ -72,7 +72,7 @@ public final class EtcdVersionStore: RemoteVersionStore {
     public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
         // As on LMDB, a position below the oldest record names nothing that is kept.
         if let from = query.from, from < oldest {
-            throw StoreError(.compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
+            throw StoreLimits.compacted(below: oldest)
         }
         do {
             return try await versions.log(from: query.from, limit: query.limit, tables: query.tables)

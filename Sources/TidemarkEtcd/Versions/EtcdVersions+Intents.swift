@@ -22,8 +22,8 @@ extension EtcdVersions {
         // Refused now rather than when it commits.
         _ = try versionKeys(of: changes)
         let granted = try await client.grantLease(seconds: Int64((lease + 999) / 1000))
-        let id = Self.randomIntentID()
-        let expiresAt = Self.now() + lease
+        let id = Epoch.random().hex
+        let expiresAt = LMDBStore.wallClock() + lease
         let intent = StoredIntent(
             changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
             meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid, gid: peer?.gid,
@@ -67,7 +67,7 @@ extension EtcdVersions {
         } catch {
             throw EtcdError(.protocolViolation, "the intent key \(id) holds no intent", cause: error)
         }
-        let late = kind != .expire && Self.now() >= intent.expiresAt
+        let late = kind != .expire && LMDBStore.wallClock() >= intent.expiresAt
         let recordedKind = late ? .expire : kind
         let closing = try await closeOpen(
             id, intent, revision: kv.modRevision, as: recordedKind, peer: recordedKind == .expire ? intent.peer : peer)
@@ -114,7 +114,7 @@ extension EtcdVersions {
     /// passed. Every server runs this; the close's comparison makes one of them record it.
     func expireDueIntents() async {
         let snapshot = mirror.current
-        let now = Self.now()
+        let now = LMDBStore.wallClock()
         for (id, open) in snapshot.intents.open where !snapshot.leases.contains(id) || open.intent.expiresAt <= now {
             do {
                 _ = try await closeOpen(id, open.intent, revision: open.revision, as: .expire, peer: open.intent.peer)
@@ -148,17 +148,6 @@ extension EtcdVersions {
         } catch {
             throw EtcdError(.invalidRequest, "cannot encode the intent", cause: error)
         }
-    }
-
-    static func now() -> Milliseconds {
-        Milliseconds(Date().timeIntervalSince1970 * 1000)
-    }
-
-    private static func randomIntentID() -> String {
-        (0..<2).map { _ in
-            let word = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-            return String(repeating: "0", count: 16 - word.count) + word
-        }.joined()
     }
 }
 

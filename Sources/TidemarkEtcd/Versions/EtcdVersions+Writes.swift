@@ -129,7 +129,7 @@ struct StoredRecord: Codable {
         pid = peer?.pid
         uid = peer?.uid
         gid = peer?.gid
-        time = EtcdVersions.now()
+        time = LMDBStore.wallClock()
     }
 
     func record(lsn: LSN) -> Record? {

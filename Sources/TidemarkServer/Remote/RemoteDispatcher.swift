@@ -83,8 +83,7 @@ final class RemoteDispatcher: RequestRouter {
 
     func watchBacklog(from: LSN?) throws(RPCError) -> any WatchBacklog {
         if let from, from < store.oldest {
-            throw RPCError(serverError: StoreError(
-                .compacted, "records below \(store.oldest) were compacted away", field: "from", oldest: store.oldest))
+            throw RPCError(serverError: StoreLimits.compacted(below: store.oldest))
         }
         return RemoteBacklog(store: store)
     }

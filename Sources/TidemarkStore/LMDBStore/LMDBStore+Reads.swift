@@ -33,8 +33,7 @@ extension LMDBStore {
                 let lsn = try currentLSN(in: transaction)
                 let from = query.from ?? oldest
                 guard from >= oldest else {
-                    throw StoreError(
-                        .compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
+                    throw StoreLimits.compacted(below: oldest)
                 }
                 var records: [Record] = []
                 var next = max(from, oldest)
