@@ -16,20 +16,6 @@ public struct StoreLimits: Hashable, Sendable {
         try Self.validate(key, max: maxKeyBytes, what: "key", field: field())
     }
 
-    /// A log or watch `from` below the oldest record kept: -32004 naming it.
-    public static func compacted(below oldest: LSN) -> StoreError {
-        StoreError(.compacted, "records below \(oldest) were compacted away", field: "from", oldest: oldest)
-    }
-
-    /// A sourced write whose `after` is not the recorded position: -32007 with it.
-    public static func outOfOrder(_ source: SourcePosition, recorded: UInt64) -> StoreError {
-        var error = StoreError(
-            .sourceOutOfOrder,
-            "source \(source.name) is at position \(recorded), not at \(source.after ?? 0) as this write expects; nothing was written")
-        error.sourcePosition = recorded
-        return error
-    }
-
     /// A write's `source`: a valid name, a position of at least 1 and an `after` below it.
     public func validate(_ source: SourcePosition) throws(StoreError) {
         try validate(name: source.name, field: "source.name")

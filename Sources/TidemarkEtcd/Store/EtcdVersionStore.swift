@@ -2,10 +2,11 @@ import TidemarkStore
 
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
-/// It offers what the versions core does: `write` (without `source`), `stamp`, `check`
-/// by stamp, `begin`/`commit`/`abort`, `log`, `watch` and sourced writes. Names, sourced writes and compaction are not
-/// built on etcd yet and fail with `unsupported` (-32601), so a client learns it at once
-/// instead of getting an answer the backend cannot stand behind.
+/// It offers what the versions core does: `write` (with and without `source`), `stamp`,
+/// `check` by stamp, `begin`/`commit`/`abort`, `log` and the record feed for `watch`.
+/// Names and compaction are not built on etcd yet and fail with `unsupported` (-32601),
+/// so a client learns it at once instead of getting an answer the backend cannot stand
+/// behind.
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
@@ -18,24 +19,18 @@ public final class EtcdVersionStore: RemoteVersionStore {
 
     public var backend: String { "etcd" }
     public var epoch: Epoch { versions.epoch }
+    /// Nothing is compacted on etcd yet: the log holds every record.
+    public var oldest: LSN { 1 }
 
     public func currentLSN() async throws(StoreError) -> LSN {
-        do {
-            return try await versions.currentLSN(consistency: consistency)
-        } catch {
-            throw StoreError(etcd: error)
-        }
+        try await onEtcd { () async throws(EtcdError) in try await versions.currentLSN(consistency: consistency) }
     }
 
     public func stamp(_ deps: [Dep]) async throws(StoreError) -> StampResult {
         try limits.validate(deps, field: "deps")
-        do {
-            // A stamp is always linearizable: one older than an acknowledged write would
-            // let an entry filled after that write pass for current.
-            return try await versions.stamp(deps, consistency: .linearizable)
-        } catch {
-            throw StoreError(etcd: error)
-        }
+        // A stamp is always linearizable: one older than an acknowledged write would let an
+        // entry filled after that write pass for current.
+        return try await onEtcd { () async throws(EtcdError) in try await versions.stamp(deps, consistency: .linearizable) }
     }
 
     public func check(_ queries: [CheckQuery]) async throws(StoreError) -> [Validity] {
@@ -46,24 +41,13 @@ public final class EtcdVersionStore: RemoteVersionStore {
             }
             return (stamp, deps)
         }
-        do {
-            return try await versions.check(entries, consistency: consistency)
-        } catch {
-            throw StoreError(etcd: error)
-        }
+        return try await onEtcd { () async throws(EtcdError) in try await versions.check(entries, consistency: consistency) }
     }
 
     public func sourcePosition(_ name: String) async throws(StoreError) -> UInt64 {
         try limits.validate(name: name, field: "name")
-        do {
-            return try await versions.sourcePosition(name)
-        } catch {
-            throw StoreError(etcd: error)
-        }
+        return try await onEtcd { () async throws(EtcdError) in try await versions.sourcePosition(name) }
     }
-
-    /// Nothing is compacted on etcd yet: the log holds every record.
-    public var oldest: LSN { 1 }
 
     public func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) -> LSN {
         versions.deliverRecords(to: sink)
@@ -71,57 +55,59 @@ public final class EtcdVersionStore: RemoteVersionStore {
 
     public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
         // As on LMDB, a position below the oldest record names nothing that is kept.
-        if let from = query.from, from < oldest {
-            throw StoreLimits.compacted(below: oldest)
-        }
-        do {
-            return try await versions.log(from: query.from, limit: query.limit, tables: query.tables)
-        } catch {
-            throw StoreError(etcd: error)
+        if let from = query.from, from < oldest { throw StoreError.compactedAway(below: oldest) }
+        return try await onEtcd { () async throws(EtcdError) in
+            try await versions.log(from: query.from, limit: query.limit, tables: query.tables)
         }
     }
 
     public func apply(_ request: MutationRequest) async throws(StoreError) -> MutationOutcome {
-        do {
-            switch request.mutation {
-            case .write(let changes, let meta):
-                try validate(changes)
-                let lsn = try await versions.write(changes, meta: meta, peer: request.peer)
-                return .written(lsn: lsn, invalidated: [])
-            case .sourcedWrite(let changes, let meta, let source):
-                try validate(changes)
-                try limits.validate(source)
-                switch try await versions.write(changes, meta: meta, peer: request.peer, source: source) {
-                case .written(let lsn):
-                    return .written(lsn: lsn, invalidated: [])
-                case .duplicate(let lsn, let position):
-                    return .duplicate(lsn: lsn, position: position)
-                case .outOfOrder(let recorded):
-                    throw StoreLimits.outOfOrder(source, recorded: recorded)
-                }
-            case .begin(let changes, let lease, let meta):
-                try validate(changes)
-                let begun = try await versions.begin(changes, lease: lease, meta: meta, peer: request.peer)
-                return .begun(intent: begun.intent, lsn: begun.lsn, expiresAt: begun.expiresAt)
-            case .commit(let id), .abort(let id):
-                let committing = if case .commit = request.mutation { true } else { false }
-                switch try await versions.close(id, committing: committing, peer: request.peer) {
-                case .closed(let lsn):
-                    return committing ? .written(lsn: lsn, invalidated: []) : .aborted(lsn: lsn)
-                case .notOpen(let state):
-                    throw StoreError(
-                        .unknownIntent, state == .unknown ? "no such intent" : "the intent is already \(state.rawValue)",
-                        intentState: state)
-                }
-            default:
-                throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
+        let peer = request.peer
+        switch request.mutation {
+        case .write(let changes, let meta):
+            try validate(changes)
+            let lsn = try await onEtcd { () async throws(EtcdError) in try await versions.write(changes, meta: meta, peer: peer) }
+            return .written(lsn: lsn, invalidated: [])
+        case .sourcedWrite(let changes, let meta, let source):
+            try validate(changes)
+            try limits.validate(source)
+            let outcome = try await onEtcd { () async throws(EtcdError) in
+                try await versions.write(changes, meta: meta, peer: peer, source: source)
             }
-        } catch let error as EtcdError {
-            throw StoreError(etcd: error)
-        } catch let error as StoreError {
-            throw error
+            switch outcome {
+            case .written(let lsn): return .written(lsn: lsn, invalidated: [])
+            case .duplicate(let lsn, let position): return .duplicate(lsn: lsn, position: position)
+            case .outOfOrder(let recorded): throw StoreError.outOfOrder(source, recorded: recorded)
+            }
+        case .begin(let changes, let lease, let meta):
+            try validate(changes)
+            let begun = try await onEtcd { () async throws(EtcdError) in
+                try await versions.begin(changes, lease: lease, meta: meta, peer: peer)
+            }
+            return .begun(intent: begun.intent, lsn: begun.lsn, expiresAt: begun.expiresAt)
+        case .commit(let id), .abort(let id):
+            let committing = if case .commit = request.mutation { true } else { false }
+            let closing = try await onEtcd { () async throws(EtcdError) in
+                try await versions.close(id, committing: committing, peer: peer)
+            }
+            switch closing {
+            case .closed(let lsn):
+                return committing ? .written(lsn: lsn, invalidated: []) : .aborted(lsn: lsn)
+            case .notOpen(let state):
+                throw StoreError.notOpen(state)
+            }
+        default:
+            throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
+        }
+    }
+
+    /// Runs a call on etcd, its failures becoming the store's through the one mapping
+    /// (`StoreError(etcd:)`).
+    private func onEtcd<Result>(_ call: () async throws(EtcdError) -> Result) async throws(StoreError) -> Result {
+        do {
+            return try await call()
         } catch {
-            throw StoreError(.io, "\(error)", cause: error)
+            throw StoreError(etcd: error)
         }
     }
 

@@ -70,8 +70,7 @@ final class EtcdMirror: Sendable {
         guard let sink = recordSink.withLock({ $0 }) else { return }
         let records = response.events.compactMap { event -> Record? in
             guard event.kind == .put, event.kv.key.starts(with: layout.records) else { return nil }
-            let stored = try? JSONDecoder().decode(StoredRecord.self, from: Data(event.kv.value))
-            return stored?.record(lsn: LSN(event.kv.modRevision))
+            return StoredRecord.decode(event.kv)
         }
         if !records.isEmpty { sink(.records(records)) }
     }

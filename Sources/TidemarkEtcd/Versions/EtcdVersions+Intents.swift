@@ -25,7 +25,7 @@ extension EtcdVersions {
         let id = Epoch.random().hex
         let expiresAt = LMDBStore.wallClock() + lease
         let intent = StoredIntent(
-            changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
+            changes: changes.map(StoredChange.init),
             meta: meta.map { String(decoding: $0, as: UTF8.self) }, pid: peer?.pid, uid: peer?.uid, gid: peer?.gid,
             expiresAt: expiresAt, lease: granted.id)
         let record = layout.record(writer: writer, sequence: nextSequence())

@@ -20,10 +20,9 @@ extension EtcdVersions {
         var records: [Record] = []
         var next = start
         for kv in page.kvs where records.count < limit {
-            let lsn = LSN(kv.modRevision)
-            next = lsn + 1
-            guard let record = try? JSONDecoder().decode(StoredRecord.self, from: Data(kv.value)).record(lsn: lsn) else {
-                throw EtcdError(.protocolViolation, "the record at revision \(lsn) cannot be read")
+            next = LSN(kv.modRevision) + 1
+            guard let record = StoredRecord.decode(kv) else {
+                throw EtcdError(.protocolViolation, "the record at revision \(kv.modRevision) cannot be read")
             }
             if tables.map({ record.touches(anyOf: $0) }) ?? true { records.append(record) }
         }

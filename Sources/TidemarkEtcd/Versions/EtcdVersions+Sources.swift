@@ -25,9 +25,7 @@ extension EtcdVersions {
     ) async throws(EtcdError) -> SourcedOutcome {
         let versionKeys = try versionKeys(of: changes)
         let record = layout.record(writer: writer, sequence: nextSequence())
-        let stored = StoredRecord(
-            changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
-            meta: meta.map { String(decoding: $0, as: UTF8.self) }, peer: peer)
+        let stored = StoredRecord(changes: changes, meta: meta, peer: peer)
         let key = layout.source(source.name)
         let position = withUnsafeBytes(of: source.position.bigEndian) { Array($0) }
         while true {

@@ -10,9 +10,7 @@ extension EtcdVersions {
     ) async throws(EtcdError) -> LSN {
         guard !changes.isEmpty else { throw EtcdError(.invalidRequest, "a write needs at least one change") }
         let record = layout.record(writer: writer, sequence: nextSequence())
-        let stored = StoredRecord(
-            changes: changes.map { StoredChange(table: $0.table, keys: $0.keys) },
-            meta: meta.map { String(decoding: $0, as: UTF8.self) }, peer: peer)
+        let stored = StoredRecord(changes: changes, meta: meta, peer: peer)
         let answer = try await sendRecorded(
             record, stored, operations: (try versionKeys(of: changes)).map { .put(key: $0, value: []) }, deadline: deadline)
         guard case .recorded(let lsn) = answer else {
@@ -132,15 +130,33 @@ struct StoredRecord: Codable {
         time = LMDBStore.wallClock()
     }
 
-    func record(lsn: LSN) -> Record? {
-        guard let kind = RecordKind(rawValue: kind ?? RecordKind.write.rawValue) else { return nil }
+    /// A client's write: its changes and meta as the store has them.
+    init(kind: RecordKind = .write, intent: String? = nil, changes: [Change], meta: [UInt8]?, peer: Peer?) {
+        self.init(
+            kind: kind, intent: intent, changes: changes.map(StoredChange.init),
+            meta: meta.map { String(decoding: $0, as: UTF8.self) }, peer: peer)
+    }
+
+    /// The record a record key holds; nil if it holds none.
+    static func decode(_ kv: EtcdKeyValue) -> Record? {
+        guard let stored = try? JSONDecoder().decode(StoredRecord.self, from: Data(kv.value)),
+              let kind = RecordKind(rawValue: stored.kind ?? RecordKind.write.rawValue)
+        else { return nil }
         return Record(
-            lsn: lsn, time: time ?? 0, kind: kind, changes: changes.map { Change(table: $0.table, keys: $0.keys) },
-            intent: intent, meta: meta.map { Array($0.utf8) }, peer: Peer(pid: pid ?? 0, uid: uid ?? 0, gid: gid ?? 0))
+            lsn: LSN(kv.modRevision), time: stored.time ?? 0, kind: kind, changes: stored.changes.map(\.change),
+            intent: stored.intent, meta: stored.meta.map { Array($0.utf8) },
+            peer: Peer(pid: stored.pid ?? 0, uid: stored.uid ?? 0, gid: stored.gid ?? 0))
     }
 }
 
 struct StoredChange: Codable, Hashable, Sendable {
+    init(_ change: Change) {
+        table = change.table
+        keys = change.keys
+    }
+
+    var change: Change { Change(table: table, keys: keys) }
+
     var table: String
     var keys: [String]?
 }

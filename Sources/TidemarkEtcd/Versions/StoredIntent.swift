@@ -13,7 +13,7 @@ struct StoredIntent: Codable, Hashable, Sendable {
     /// The etcd lease its `l/<id>` key is bound to.
     var lease: Int64
 
-    var tidemarkChanges: [Change] { changes.map { Change(table: $0.table, keys: $0.keys) } }
+    var tidemarkChanges: [Change] { changes.map(\.change) }
 }
 
 /// The mirror's index of open intents: which deps they cover, as the LMDB store's pending

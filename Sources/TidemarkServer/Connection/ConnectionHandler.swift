@@ -32,6 +32,8 @@ final class ConnectionHandler: ChannelDuplexHandler {
     static let answersPerWrite = 256
 
     let dispatcher: any RequestRouter
+    /// The dispatcher's, read once: it is asked about every mutation held back.
+    private let mutationsQueueInOrder: Bool
     let hub: WatchHub
     let grant: ConnectionGrant
     let shutdown: ShutdownFlag
@@ -76,6 +78,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
         limits: ProtocolLimits, watchStarts: AsyncStream<WatchStart>.Continuation
     ) {
         self.dispatcher = dispatcher
+        mutationsQueueInOrder = dispatcher.appliesMutationsInOrder
         self.hub = hub
         self.grant = grant
         self.shutdown = shutdown
@@ -162,7 +165,7 @@ final class ConnectionHandler: ChannelDuplexHandler {
             // Anything but a mutation must see this connection's earlier writes; a
             // mutation queues behind them in the writer, or on a backend without that
             // queue waits for them, so it cannot overtake them.
-            if unsettledWrites > 0 && (!work.method.isMutation || !dispatcher.appliesMutationsInOrder) { return }
+            if unsettledWrites > 0 && (!work.method.isMutation || !mutationsQueueInOrder) { return }
             backlog.removeFirst()
             handle(work, context: context)
             handledSinceWrite += 1

@@ -83,7 +83,7 @@ final class RemoteDispatcher: RequestRouter {
 
     func watchBacklog(from: LSN?) throws(RPCError) -> any WatchBacklog {
         if let from, from < store.oldest {
-            throw RPCError(serverError: StoreLimits.compacted(below: store.oldest))
+            throw RPCError(serverError: StoreError.compactedAway(below: store.oldest))
         }
         return RemoteBacklog(store: store)
     }

@@ -26,10 +26,7 @@ extension LMDBStore {
         state: inout BatchState, in transaction: borrowing WriteTransaction
     ) throws -> Record {
         guard var intent = try intent(id, in: transaction), intent.state == .open else {
-            let found = try intent(id, in: transaction)?.state ?? .unknown
-            throw StoreError(
-                .unknownIntent, found == .unknown ? "no such intent" : "the intent is already \(found.rawValue)",
-                intentState: found)
+            throw StoreError.notOpen(try intent(id, in: transaction)?.state ?? .unknown)
         }
         let record = Record(
             lsn: state.nextLSN(), time: state.now, kind: kind, changes: intent.changes, intent: id,

@@ -33,7 +33,7 @@ extension LMDBStore {
                 let lsn = try currentLSN(in: transaction)
                 let from = query.from ?? oldest
                 guard from >= oldest else {
-                    throw StoreLimits.compacted(below: oldest)
+                    throw StoreError.compactedAway(below: oldest)
                 }
                 var records: [Record] = []
                 var next = max(from, oldest)

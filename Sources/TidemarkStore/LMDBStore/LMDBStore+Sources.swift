@@ -30,7 +30,7 @@ extension LMDBStore {
             return .duplicate(lsn: state.lsn, position: recorded)
         }
         if let after = source.after, after != recorded {
-            throw StoreLimits.outOfOrder(source, recorded: recorded)
+            throw StoreError.outOfOrder(source, recorded: recorded)
         }
         let record = Record(
             lsn: state.nextLSN(), time: state.now, kind: .write, changes: changes, meta: meta, peer: request.peer)
