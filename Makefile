@@ -71,7 +71,7 @@ test: deps
 	@# cluster (examples/etcd-cluster): what the backend does not offer yet is counted apart.
 	@bin=$$($(SWIFT) build --show-bin-path); dir=$$(mktemp -d /tmp/tm-conf-etcd-XXXXXX); pid=; \
 	trap 'if [ -n "$$pid" ]; then kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; fi; examples/etcd-cluster stop "$$dir/etcd"; rm -rf "$$dir"' EXIT; \
-	endpoints=$$(examples/etcd-cluster start "$$dir/etcd" 34470) || exit 1; \
+	endpoints=$$(examples/etcd-cluster start "$$dir/etcd" 31470) || exit 1; \
 	"$$bin/tidemark" serve --backend etcd --etcd "$$endpoints" --socket "$$dir/tidemark.sock" & pid=$$!; \
 	for i in $$(seq 300); do [ -S "$$dir/tidemark.sock" ] && break; sleep 0.1; done; \
 	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock"
