@@ -39,8 +39,9 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
 
 /// What a remote store tells its watchers.
 public enum RecordFeedEvent: Sendable {
-    /// Records after the last ones delivered, in LSN order, none missing.
-    case records([Record])
+    /// Records after the last ones delivered, in LSN order, none missing, each with the
+    /// names it dropped.
+    case records([CommittedRecord])
     /// The store could not follow for a while and starts again after `lsn`: records
     /// between the last delivered and `lsn` were not delivered (they are in the log), so
     /// watchers must resume from the log.

@@ -3,10 +3,10 @@ import TidemarkStore
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
 /// It offers what the versions core does: `write` (with and without `source`), `stamp`,
-/// `check` by stamp, `begin`/`commit`/`abort`, `log` and the record feed for `watch`.
-/// Names and compaction are not built on etcd yet and fail with `unsupported` (-32601),
-/// so a client learns it at once instead of getting an answer the backend cannot stand
-/// behind.
+/// `check` in every form, `register`, `begin`/`commit`/`abort`, `log` and the record feed
+/// for `watch`. Compaction is not built on etcd yet and fails with `unsupported`
+/// (-32601), so a client learns it at once instead of getting an answer the backend
+/// cannot stand behind.
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
@@ -35,13 +35,7 @@ public final class EtcdVersionStore: RemoteVersionStore {
 
     public func check(_ queries: [CheckQuery]) async throws(StoreError) -> [Validity] {
         try limits.validate(queries)
-        let entries = try queries.map { query throws(StoreError) -> (stamp: Stamp, deps: [Dep]) in
-            guard case .stamp(let stamp, let deps) = query else {
-                throw StoreError(.unsupported, "check by name is not supported by the \(backend) backend yet")
-            }
-            return (stamp, deps)
-        }
-        return try await onEtcd { () async throws(EtcdError) in try await versions.check(entries, consistency: consistency) }
+        return try await onEtcd { () async throws(EtcdError) in try await versions.check(queries, consistency: consistency) }
     }
 
     public func sourcePosition(_ name: String) async throws(StoreError) -> UInt64 {
@@ -67,7 +61,7 @@ public final class EtcdVersionStore: RemoteVersionStore {
         case .write(let changes, let meta):
             try validate(changes)
             let lsn = try await onEtcd { () async throws(EtcdError) in try await versions.write(changes, meta: meta, peer: peer) }
-            return .written(lsn: lsn, invalidated: [])
+            return .written(lsn: lsn, invalidated: await versions.droppedNames(at: lsn))
         case .sourcedWrite(let changes, let meta, let source):
             try validate(changes)
             try limits.validate(source)
@@ -75,7 +69,7 @@ public final class EtcdVersionStore: RemoteVersionStore {
                 try await versions.write(changes, meta: meta, peer: peer, source: source)
             }
             switch outcome {
-            case .written(let lsn): return .written(lsn: lsn, invalidated: [])
+            case .written(let lsn): return .written(lsn: lsn, invalidated: await versions.droppedNames(at: lsn))
             case .duplicate(let lsn, let position): return .duplicate(lsn: lsn, position: position)
             case .outOfOrder(let recorded): throw StoreError.outOfOrder(source, recorded: recorded)
             }
@@ -92,10 +86,17 @@ public final class EtcdVersionStore: RemoteVersionStore {
             }
             switch closing {
             case .closed(let lsn):
-                return committing ? .written(lsn: lsn, invalidated: []) : .aborted(lsn: lsn)
+                return committing ? .written(lsn: lsn, invalidated: await versions.droppedNames(at: lsn)) : .aborted(lsn: lsn)
             case .notOpen(let state):
                 throw StoreError.notOpen(state)
             }
+        case .register(let name, let stamp, let deps, let ttl):
+            try limits.validate(name: name, field: "name")
+            try limits.validate(deps, field: "deps")
+            let answer = try await onEtcd { () async throws(EtcdError) in
+                try await versions.register(name, stamp: stamp, deps: deps, ttl: ttl)
+            }
+            return .registered(registered: answer.registered, valid: answer.valid)
         default:
             throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
         }

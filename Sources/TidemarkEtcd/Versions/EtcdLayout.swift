@@ -17,10 +17,13 @@ struct EtcdLayout: Sendable {
     var leases: [UInt8] { prefix + Array("l/".utf8) }
     /// Closed intents' states, kept for about an hour to answer a late commit or abort.
     var closed: [UInt8] { prefix + Array("c/".utf8) }
+    /// Named entries (`n/<name>`): the name is the key's last part, so it needs no length.
+    var names: [UInt8] { prefix + Array("n/".utf8) }
 
     func intent(_ id: String) -> [UInt8] { intents + Array(id.utf8) }
     func lease(_ id: String) -> [UInt8] { leases + Array(id.utf8) }
     func closed(_ id: String) -> [UInt8] { closed + Array(id.utf8) }
+    func name(_ name: String) -> [UInt8] { names + Array(name.utf8) }
 
     func table(_ table: String) -> [UInt8] { named("t/", table) }
     func wide(_ table: String) -> [UInt8] { named("w/", table) }
@@ -41,6 +44,13 @@ struct EtcdLayout: Sendable {
 
     private func named(_ kind: String, _ name: String) -> [UInt8] {
         prefix + Array(kind.utf8) + Array("\(name.utf8.count):".utf8) + Array(name.utf8)
+    }
+
+    /// The version keys a dep's version is read from: its table's, or its key's and its
+    /// table's wide one (`EtcdVersions.version(of:in:)`).
+    func versionKeys(of dep: Dep) -> [[UInt8]] {
+        guard let key = dep.key else { return [table(dep.table)] }
+        return [self.key(dep.table, key), wide(dep.table)]
     }
 
     /// The version keys a write of `changes` puts (each once: etcd refuses a Txn that

@@ -17,22 +17,30 @@ final class EtcdMirror: Sendable {
         var intents = PendingIntents()
         /// Ids whose lease key still exists: an open intent missing here has run out.
         var leases: Set<String> = []
+        var names: MirroredNames
+
+        init(layout: EtcdLayout) {
+            names = MirroredNames(layout: layout)
+        }
     }
 
     private struct State {
-        var snapshot = Snapshot()
+        var snapshot: Snapshot
         var loaded = false
+        /// The names each recent record dropped, for the writer that waits for its answer.
+        var dropped = DroppedNames()
         var waiters: [Int: (revision: Int64, continuation: CheckedContinuation<Void, any Error>)] = [:]
         var nextWaiter = 0
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let layout: EtcdLayout
     /// Where the records it sees go (watchers), in revision order.
     private let recordSink = Mutex<(@Sendable (RecordFeedEvent) -> Void)?>(nil)
 
     init(layout: EtcdLayout) {
         self.layout = layout
+        state = Mutex(State(snapshot: Snapshot(layout: layout)))
     }
 
     func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) {
@@ -42,8 +50,11 @@ final class EtcdMirror: Sendable {
     /// Replaces everything with a full read made at `revision`. A reload (the watch could
     /// not go on) tells the record sink that records up to `revision` may have been missed.
     func load(_ keys: [EtcdKeyValue], at revision: Int64) {
-        var snapshot = Snapshot()
-        for kv in keys { record(kv, into: &snapshot) }
+        var snapshot = Snapshot(layout: layout)
+        // Versions before names, so that a name a write already dropped is known dropped.
+        let names = keys.filter { Self.name(in: $0.key, after: layout.names) != nil }
+        for kv in keys where Self.name(in: kv.key, after: layout.names) == nil { record(kv, into: &snapshot) }
+        for kv in names { record(kv, into: &snapshot) }
         snapshot.applied = revision
         var reloaded = false
         resumeReached { state in
@@ -55,24 +66,46 @@ final class EtcdMirror: Sendable {
     }
 
     /// Applies one watch message: its events, or (a progress report) how far it has seen.
+    /// Events come in revision order; each revision is one Txn, applied whole before the
+    /// names its version puts drop are worked out.
     func apply(_ response: EtcdWatchResponse) {
+        var committed: [CommittedRecord] = []
         resumeReached { state in
-            for event in response.events {
-                switch event.kind {
-                case .put: record(event.kv, into: &state.snapshot)
-                case .delete: forget(event.kv.key, in: &state.snapshot)
-                }
+            var start = response.events.startIndex
+            while start < response.events.endIndex {
+                let revision = response.events[start].kv.modRevision
+                let end = response.events[start...].firstIndex { $0.kv.modRevision != revision } ?? response.events.endIndex
+                committed += apply(response.events[start..<end], to: &state)
+                start = end
             }
             let seen = response.events.last?.kv.modRevision ?? response.header.revision
             state.snapshot.applied = max(state.snapshot.applied, seen)
         }
         // After the mirror holds them, so a watcher told of a record can check against it.
-        guard let sink = recordSink.withLock({ $0 }) else { return }
-        let records = response.events.compactMap { event -> Record? in
-            guard event.kind == .put, event.kv.key.starts(with: layout.records) else { return nil }
-            return StoredRecord.decode(event.kv)
+        guard !committed.isEmpty, let sink = recordSink.withLock({ $0 }) else { return }
+        sink(.records(committed))
+    }
+
+    /// One revision's events; its record (if it put one) with the names it dropped.
+    private func apply(_ events: ArraySlice<EtcdEvent>, to state: inout State) -> [CommittedRecord] {
+        var dropped: [String] = []
+        var records: [Record] = []
+        for event in events {
+            switch event.kind {
+            case .put:
+                record(event.kv, into: &state.snapshot)
+                if layout.isVersionKey(event.kv.key) {
+                    dropped += state.snapshot.names.advance(event.kv.key, at: event.kv.modRevision)
+                } else if event.kv.key.starts(with: layout.records), let decoded = StoredRecord.decode(event.kv) {
+                    records.append(decoded)
+                }
+            case .delete:
+                forget(event.kv.key, in: &state.snapshot)
+            }
         }
-        if !records.isEmpty { sink(.records(records)) }
+        dropped = Array(Set(dropped)).sorted()
+        if let revision = events.first?.kv.modRevision, !dropped.isEmpty { state.dropped.add(dropped, at: revision) }
+        return records.map { CommittedRecord(record: $0, invalidated: dropped) }
     }
 
     private func record(_ kv: EtcdKeyValue, into snapshot: inout Snapshot) {
@@ -85,18 +118,31 @@ final class EtcdMirror: Sendable {
             }
         } else if let id = Self.id(in: kv.key, after: layout.leases) {
             snapshot.leases.insert(id)
+        } else if let name = Self.name(in: kv.key, after: layout.names) {
+            // Only this code writes name keys, always in this form.
+            if let stored = try? JSONDecoder().decode(StoredName.self, from: Data(kv.value)) {
+                snapshot.names.put(name, stored, revision: kv.modRevision, versions: snapshot.versions)
+            }
         } else if layout.isVersionKey(kv.key) {
             snapshot.versions[kv.key] = kv.modRevision
         }
     }
 
-    /// Version keys are never deleted; intents and their lease keys are.
+    /// Version keys are never deleted; intents, their lease keys and names are.
     private func forget(_ key: [UInt8], in snapshot: inout Snapshot) {
         if let id = Self.id(in: key, after: layout.intents) {
             snapshot.intents.remove(id)
         } else if let id = Self.id(in: key, after: layout.leases) {
             snapshot.leases.remove(id)
+        } else if let name = Self.name(in: key, after: layout.names) {
+            snapshot.names.delete(name)
         }
+    }
+
+    /// A name's bytes are the client's and may be any UTF-8: decoded strictly.
+    private static func name(in key: [UInt8], after prefix: [UInt8]) -> String? {
+        guard key.starts(with: prefix) else { return nil }
+        return String(validating: key[prefix.count...], as: UTF8.self)
     }
 
     private static func id(in key: [UInt8], after prefix: [UInt8]) -> String? {
@@ -116,9 +162,11 @@ final class EtcdMirror: Sendable {
         reached.forEach { $0.resume() }
     }
 
-    /// The mirror's state once it has every event up to `revision`; throws
+    /// `body` on the mirror's state once it has every event up to `revision`; throws
     /// `unavailable` if it has not within `timeout` (its watch is behind or cut off).
-    func snapshot(reaching revision: Int64, timeout: Duration) async throws(EtcdError) -> Snapshot {
+    func read<Result>(
+        reaching revision: Int64, timeout: Duration, _ body: (borrowing Snapshot) -> Result
+    ) async throws(EtcdError) -> Result {
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await self.wait(for: revision) }
@@ -134,7 +182,24 @@ final class EtcdMirror: Sendable {
         } catch {
             throw EtcdError(.unavailable, "cancelled while waiting for the watch to reach revision \(revision)", cause: error)
         }
-        return state.withLock { $0.snapshot }
+        return readCurrent(body)
+    }
+
+    /// `body` on what the mirror holds now, without waiting (serializable reads). Read in
+    /// place, under the lock: a copy kept past the next event would copy every table.
+    func readCurrent<Result>(_ body: (borrowing Snapshot) -> Result) -> Result {
+        state.withLock { body($0.snapshot) }
+    }
+
+    /// Changes the names under the lock (the sweep's expiry and deletions).
+    func updateNames<Result>(_ change: (inout MirroredNames) -> Result) -> Result {
+        state.withLock { change(&$0.snapshot.names) }
+    }
+
+    /// The names the record at `revision` dropped, once the mirror has reached it.
+    func dropped(at revision: Int64, timeout: Duration) async throws(EtcdError) -> [String] {
+        _ = try await read(reaching: revision, timeout: timeout) { _ in () }
+        return state.withLock { $0.dropped.names(at: revision) }
     }
 
     private func wait(for revision: Int64) async throws {
@@ -162,7 +227,4 @@ final class EtcdMirror: Sendable {
             waiter?.continuation.resume(throwing: CancellationError())
         }
     }
-
-    /// What the mirror holds now, without waiting (serializable reads).
-    var current: Snapshot { state.withLock { $0.snapshot } }
 }

@@ -113,9 +113,11 @@ extension EtcdVersions {
     /// Expires every open intent whose lease key etcd deleted or whose `expires_at` has
     /// passed. Every server runs this; the close's comparison makes one of them record it.
     func expireDueIntents() async {
-        let snapshot = mirror.current
         let now = LMDBStore.wallClock()
-        for (id, open) in snapshot.intents.open where !snapshot.leases.contains(id) || open.intent.expiresAt <= now {
+        let due = mirror.readCurrent { snapshot in
+            snapshot.intents.open.filter { id, open in !snapshot.leases.contains(id) || open.intent.expiresAt <= now }
+        }
+        for (id, open) in due {
             do {
                 _ = try await closeOpen(id, open.intent, revision: open.revision, as: .expire, peer: open.intent.peer)
             } catch {

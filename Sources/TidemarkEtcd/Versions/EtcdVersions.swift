@@ -10,8 +10,7 @@ import TidemarkStore
 /// write was acknowledged sees it (protocol/ETCD.md). Every server of a fleet opens its
 /// own on the same cluster and prefix.
 ///
-/// It holds writes, stamps, checks and intents; names and the log's reads are not built
-/// on it yet.
+/// It holds writes, stamps, checks, intents, named entries, sources and the log.
 public final class EtcdVersions: Service, Sendable {
     public enum Consistency: Sendable {
         /// Sees every write acknowledged (to any server) before the call started.
@@ -111,7 +110,8 @@ public final class EtcdVersions: Service, Sendable {
 
     /// Keeps the mirror current until cancelled or a graceful shutdown (as the last
     /// service of a server's group, after its listener answered everything).
-    /// Also expires the intents whose lease ran out, whichever server began them.
+    /// Also expires the intents whose lease ran out, whichever server began them, and
+    /// sweeps names.
     public func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -124,11 +124,13 @@ public final class EtcdVersions: Service, Sendable {
     }
 
     /// The background pass: an intent is expired at most about 100 ms after its lease
-    /// ended (by this server's clock, or etcd's when its lease key goes).
+    /// ended (by this server's clock, or etcd's when its lease key goes), and the keys of
+    /// names dropped or expired are deleted.
     private func expireIntents() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
             await expireDueIntents()
+            await sweepNames()
         }
     }
 

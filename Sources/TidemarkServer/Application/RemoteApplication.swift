@@ -41,7 +41,7 @@ public struct RemoteApplication: Sendable {
         let delivered = store.deliverRecords { event in
             switch event {
             case .records(let records):
-                hub.publish(records.map { CommittedRecord(record: $0, invalidated: []) })
+                hub.publish(records)
             case .restarted(let lsn):
                 hub.restart(after: lsn)
             }
