@@ -25,6 +25,9 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
     /// The highest position recorded for an external stream, 0 for none.
     func sourcePosition(_ name: String) async throws(StoreError) -> UInt64
 
+    /// `stats`' store figures, read after every write acknowledged before the call.
+    func statistics() async throws(StoreError) -> StoreStatistics
+
     /// The first LSN the log may hold; nothing below it is kept.
     var oldest: LSN { get }
 

@@ -3,24 +3,27 @@ import TidemarkStore
 /// `EtcdVersions` behind the server's `RemoteVersionStore` seam (`serve --backend etcd`).
 ///
 /// It offers what the versions core does: `write` (with and without `source`), `stamp`,
-/// `check` in every form, `register`, `begin`/`commit`/`abort`, `log` and the record feed
-/// for `watch`. Compaction is not built on etcd yet and fails with `unsupported`
-/// (-32601), so a client learns it at once instead of getting an answer the backend
-/// cannot stand behind.
+/// `check` in every form, `register`, `begin`/`commit`/`abort`, `log`, `compact`, `stats`
+/// and the record feed for `watch`. The server's own housekeeping and activity saving are
+/// the LMDB writer's and never reach it.
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
     public let limits = StoreLimits()
+    /// The cluster's `--quota-backend-bytes`, which etcd does not report: `stats`'
+    /// `map_bytes`.
+    public let quotaBytes: Int
 
-    public init(_ versions: EtcdVersions, consistency: EtcdVersions.Consistency = .linearizable) {
+    public init(_ versions: EtcdVersions, consistency: EtcdVersions.Consistency = .linearizable, quotaBytes: Int = 2 << 30) {
         self.versions = versions
         self.consistency = consistency
+        self.quotaBytes = quotaBytes
     }
 
     public var backend: String { "etcd" }
     public var epoch: Epoch { versions.epoch }
-    /// Nothing is compacted on etcd yet: the log holds every record.
-    public var oldest: LSN { 1 }
+    /// As this server's mirror knows it (`log` reads it linearizably).
+    public var oldest: LSN { versions.knownOldest }
 
     public func currentLSN() async throws(StoreError) -> LSN {
         try await onEtcd { () async throws(EtcdError) in try await versions.currentLSN(consistency: consistency) }
@@ -38,6 +41,10 @@ public final class EtcdVersionStore: RemoteVersionStore {
         return try await onEtcd { () async throws(EtcdError) in try await versions.check(queries, consistency: consistency) }
     }
 
+    public func statistics() async throws(StoreError) -> StoreStatistics {
+        try await onEtcd { () async throws(EtcdError) in try await versions.statistics(quotaBytes: quotaBytes) }
+    }
+
     public func sourcePosition(_ name: String) async throws(StoreError) -> UInt64 {
         try limits.validate(name: name, field: "name")
         return try await onEtcd { () async throws(EtcdError) in try await versions.sourcePosition(name) }
@@ -48,10 +55,11 @@ public final class EtcdVersionStore: RemoteVersionStore {
     }
 
     public func log(_ query: LogQuery) async throws(StoreError) -> LogPage {
+        let oldest = try await onEtcd { () async throws(EtcdError) in try await versions.oldest() }
         // As on LMDB, a position below the oldest record names nothing that is kept.
         if let from = query.from, from < oldest { throw StoreError.compactedAway(below: oldest) }
         return try await onEtcd { () async throws(EtcdError) in
-            try await versions.log(from: query.from, limit: query.limit, tables: query.tables)
+            try await versions.log(from: query.from, limit: query.limit, tables: query.tables, oldest: oldest)
         }
     }
 
@@ -97,6 +105,8 @@ public final class EtcdVersionStore: RemoteVersionStore {
                 try await versions.register(name, stamp: stamp, deps: deps, ttl: ttl)
             }
             return .registered(registered: answer.registered, valid: answer.valid)
+        case .compact(let before):
+            return .compacted(oldest: try await onEtcd { () async throws(EtcdError) in try await versions.compact(before: before) })
         default:
             throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
         }

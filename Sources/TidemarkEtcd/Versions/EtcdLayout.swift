@@ -10,6 +10,8 @@ struct EtcdLayout: Sendable {
     /// Put by every write: a linearizable read of its `mod_revision` is the newest LSN.
     var head: [UInt8] { prefix + Array("h".utf8) }
     var records: [UInt8] { prefix + Array("r/".utf8) }
+    /// The oldest LSN the log keeps (8 bytes, big-endian); absent before any `compact`.
+    var oldest: [UInt8] { prefix + Array("o".utf8) }
     /// Open intents (`i/<id>`), not leased: an intent ends only by a Txn that records it.
     var intents: [UInt8] { prefix + Array("i/".utf8) }
     /// One key per open intent bound to its etcd lease: its deletion tells every server

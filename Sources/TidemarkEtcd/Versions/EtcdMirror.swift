@@ -10,8 +10,13 @@ final class EtcdMirror: Sendable {
     struct Snapshot {
         /// etcd key -> `mod_revision`, for the table, wide and key version keys.
         var versions: [[UInt8]: Int64] = [:]
+        /// How many table and key version keys there are (for `stats`).
+        var tableCount = 0
+        var keyCount = 0
         /// `mod_revision` of the head key: the newest record's LSN.
         var head: Int64 = 0
+        /// The first LSN the log keeps (`compact` raises it).
+        var oldest: LSN = 1
         var applied: Int64 = 0
         /// Open intents, by id.
         var intents = PendingIntents()
@@ -111,6 +116,8 @@ final class EtcdMirror: Sendable {
     private func record(_ kv: EtcdKeyValue, into snapshot: inout Snapshot) {
         if kv.key == layout.head {
             snapshot.head = max(snapshot.head, kv.modRevision)
+        } else if kv.key == layout.oldest {
+            snapshot.oldest = max(snapshot.oldest, EtcdVersions.decodePosition(kv.value) ?? 1)
         } else if let id = Self.id(in: kv.key, after: layout.intents) {
             // Only this code writes intent keys, always in this form.
             if let intent = try? JSONDecoder().decode(StoredIntent.self, from: Data(kv.value)) {
@@ -124,7 +131,13 @@ final class EtcdMirror: Sendable {
                 snapshot.names.put(name, stored, revision: kv.modRevision, versions: snapshot.versions)
             }
         } else if layout.isVersionKey(kv.key) {
-            snapshot.versions[kv.key] = kv.modRevision
+            if snapshot.versions.updateValue(kv.modRevision, forKey: kv.key) == nil {
+                switch kv.key[layout.prefix.count] {
+                case UInt8(ascii: "t"): snapshot.tableCount += 1
+                case UInt8(ascii: "k"): snapshot.keyCount += 1
+                default: break
+                }
+            }
         }
     }
 

@@ -4,12 +4,11 @@ import TidemarkStore
 extension EtcdVersions {
     /// Records from `from` on, oldest first, read linearizably: a page read after a write
     /// was acknowledged by any server holds it. LSNs have gaps (§16.1), so `next` is the
-    /// LSN after the last record scanned, not a count.
-    ///
-    /// Nothing is compacted on etcd yet, so the log starts at revision 1 and `oldest` is 1.
-    public func log(from: LSN?, limit: Int, tables: Set<String>?) async throws(EtcdError) -> LogPage {
-        let start = max(from ?? 1, 1)
-        guard limit > 0 else { return LogPage(records: [], next: start, oldest: 1) }
+    /// LSN after the last record scanned, not a count. `oldest` is the caller's
+    /// linearizable read of it; the page starts there at the earliest.
+    public func log(from: LSN?, limit: Int, tables: Set<String>?, oldest: LSN) async throws(EtcdError) -> LogPage {
+        let start = max(from ?? oldest, oldest)
+        guard limit > 0 else { return LogPage(records: [], next: start, oldest: oldest) }
         // etcd cannot filter by table, so a filtered page scans further and keeps what
         // matches.
         let scan = tables == nil ? limit : max(limit, Self.logScanLimit)
@@ -26,7 +25,7 @@ extension EtcdVersions {
             }
             if tables.map({ record.touches(anyOf: $0) }) ?? true { records.append(record) }
         }
-        return LogPage(records: records, next: next, oldest: 1)
+        return LogPage(records: records, next: next, oldest: oldest)
     }
 
     /// The most records one filtered page scans.

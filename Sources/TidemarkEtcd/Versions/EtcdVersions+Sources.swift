@@ -27,7 +27,7 @@ extension EtcdVersions {
         let record = layout.record(writer: writer, sequence: nextSequence())
         let stored = StoredRecord(changes: changes, meta: meta, peer: peer)
         let key = layout.source(source.name)
-        let position = withUnsafeBytes(of: source.position.bigEndian) { Array($0) }
+        let position = Self.encodePosition(source.position)
         while true {
             let recorded = try await readSource(source.name)
             guard source.position > recorded.position else {
@@ -47,9 +47,9 @@ extension EtcdVersions {
     private func readSource(_ name: String) async throws(EtcdError) -> (position: UInt64, modRevision: Int64) {
         let answer = try await client.range(EtcdRangeRequest(key: layout.source(name)))
         guard let kv = answer.kvs.first else { return (0, 0) }
-        guard kv.value.count == 8 else {
+        guard let position = Self.decodePosition(kv.value) else {
             throw EtcdError(.protocolViolation, "the position of source \(name) holds \(kv.value.count) bytes, not 8")
         }
-        return (kv.value.reduce(0) { $0 << 8 | UInt64($1) }, kv.modRevision)
+        return (position, kv.modRevision)
     }
 }

@@ -23,10 +23,12 @@ public struct EtcdMemberStatus: Sendable, Hashable, Decodable {
     public var leader: UInt64
     public var raftIndex: UInt64
     public var dbSize: Int64
+    /// Of `dbSize`, what holds live data (the rest is free pages until a defragment).
+    public var dbSizeInUse: Int64
     /// Alarms and errors the member reports (`NOSPACE`, …).
     public var errors: [String]
 
-    private enum CodingKeys: String, CodingKey { case header, version, leader, raftIndex, dbSize, errors }
+    private enum CodingKeys: String, CodingKey { case header, version, leader, raftIndex, dbSize, dbSizeInUse, errors }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -35,6 +37,7 @@ public struct EtcdMemberStatus: Sendable, Hashable, Decodable {
         leader = try container.gatewayUInt64(.leader)
         raftIndex = try container.gatewayUInt64(.raftIndex)
         dbSize = try container.gatewayInt64(.dbSize)
+        dbSizeInUse = try container.gatewayInt64(.dbSizeInUse)
         errors = try container.gatewayArray(.errors)
     }
 

@@ -16,11 +16,13 @@ public struct EtcdRangeRequest: Sendable, Hashable, Encodable {
     public var countOnly: Bool
     /// Only keys last written at or after this revision.
     public var minModRevision: Int64
+    /// Only keys last written at or before this revision; 0 for no bound.
+    public var maxModRevision: Int64
 
     public init(
         key: [UInt8], rangeEnd: [UInt8] = [], limit: Int64 = 0, revision: Int64 = 0, sortOrder: SortOrder = .none,
         sortTarget: SortTarget = .key, serializable: Bool = false, keysOnly: Bool = false, countOnly: Bool = false,
-        minModRevision: Int64 = 0
+        minModRevision: Int64 = 0, maxModRevision: Int64 = 0
     ) {
         self.key = key
         self.rangeEnd = rangeEnd
@@ -32,6 +34,7 @@ public struct EtcdRangeRequest: Sendable, Hashable, Encodable {
         self.keysOnly = keysOnly
         self.countOnly = countOnly
         self.minModRevision = minModRevision
+        self.maxModRevision = maxModRevision
     }
 
     /// Every key that starts with `prefix`.
@@ -42,6 +45,7 @@ public struct EtcdRangeRequest: Sendable, Hashable, Encodable {
     private enum CodingKeys: String, CodingKey {
         case key, rangeEnd = "range_end", limit, revision, sortOrder = "sort_order", sortTarget = "sort_target"
         case serializable, keysOnly = "keys_only", countOnly = "count_only", minModRevision = "min_mod_revision"
+        case maxModRevision = "max_mod_revision"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,6 +60,7 @@ public struct EtcdRangeRequest: Sendable, Hashable, Encodable {
         try container.encodeGatewayBool(keysOnly, forKey: .keysOnly)
         try container.encodeGatewayBool(countOnly, forKey: .countOnly)
         try container.encodeGatewayInt64(minModRevision, forKey: .minModRevision)
+        try container.encodeGatewayInt64(maxModRevision, forKey: .maxModRevision)
     }
 }
 

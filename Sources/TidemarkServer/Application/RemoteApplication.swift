@@ -33,15 +33,18 @@ public struct RemoteApplication: Sendable {
         server.limits.maxKeyBytes = store.limits.maxKeyBytes
         server.limits.maxNameBytes = store.limits.maxNameBytes
         let calls = RemoteCalls()
-        let dispatcher = RemoteDispatcher(
-            store: store, calls: calls, limits: server.limits,
-            statistics: ServerStatistics(startedAt: LMDBStore.wallClock()))
+        let startedAt = LMDBStore.wallClock()
+        let activity = ActivityCounters(countingSince: startedAt)
         // Watchers are fed with every server's records as the store learns of them.
         let hub = WatchHub(lastPublished: 0, backlogLimit: server.watchBacklog)
+        let dispatcher = RemoteDispatcher(
+            store: store, calls: calls, hub: hub, limits: server.limits,
+            statistics: ServerStatistics(startedAt: startedAt), activity: activity)
         let delivered = store.deliverRecords { event in
             switch event {
             case .records(let records):
                 hub.publish(records)
+                activity.count(records)
             case .restarted(let lsn):
                 hub.restart(after: lsn)
             }

@@ -117,42 +117,8 @@ final class RequestDispatcher: RequestRouter {
     }
 
     private func statisticsJSON(tables: [String]?) throws -> JSONValue {
-        let store = try self.store.statistics()
-        let writes = writer.counters
-        let now = clock()
-        let counted = activity.snapshot()
-        var result: JSONObject = [
-            "lsn": JSONValue(store.lsn),
-            "oldest": JSONValue(store.oldest),
-            "records": JSONValue(store.records),
-            "tables": JSONValue(store.tables),
-            "keys": JSONValue(store.keys),
-            "open_intents": JSONValue(store.openIntents),
-            "names": JSONValue(store.names),
-            "used_bytes": JSONValue(store.usedBytes),
-            "map_bytes": JSONValue(store.mapBytes),
-            "sync": .string(store.durable ? "full" : "none"),
-            "uptime_ms": JSONValue(now >= statistics.startedAt ? now - statistics.startedAt : 0),
-            "connections": JSONValue(statistics.connections),
-            "connections_accepted": JSONValue(statistics.connectionsAccepted),
-            "connections_refused": JSONValue(statistics.connectionsRefused),
-            "commits": JSONValue(writes.batches),
-            "mutations": JSONValue(writes.mutations),
-            "writer_queue": JSONValue(writes.queued),
-            "watchers": JSONValue(hub.watcherCount),
-            "checks": ActivityJSON.checks(counted.checks),
-            "counting_since": JSONValue(counted.countingSince),
-        ]
-        // Per-table activity only when asked for: `tables: []` means every table.
-        if let tables {
-            let names = tables.isEmpty ? counted.tables.keys.sorted() : tables
-            var perTable = JSONObject()
-            for name in names {
-                perTable[name] = ActivityJSON.table(
-                    counted.tables[name] ?? TableActivity(), now: now, since: counted.countingSince)
-            }
-            result["per_table"] = .object(perTable)
-        }
-        return .object(result)
+        StatisticsJSON.object(
+            store: try store.statistics(), writes: writer.counters, server: statistics, watchers: hub.watcherCount,
+            activity: activity.snapshot(), now: clock(), tables: tables)
     }
 }

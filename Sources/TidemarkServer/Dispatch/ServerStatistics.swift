@@ -7,6 +7,8 @@ public final class ServerStatistics: Sendable {
     private let openConnections = Atomic<Int>(0)
     private let acceptedConnections = Atomic<Int>(0)
     private let refusedConnections = Atomic<Int>(0)
+    /// Mutations applied one by one on a remote backend (on LMDB the writer counts them).
+    private let remoteMutations = Atomic<Int>(0)
 
     init(startedAt: Milliseconds) {
         self.startedAt = startedAt
@@ -32,6 +34,11 @@ public final class ServerStatistics: Sendable {
         openConnections.subtract(1, ordering: .relaxed)
     }
 
+    func countRemoteMutation() {
+        remoteMutations.add(1, ordering: .relaxed)
+    }
+
+    public var remoteMutationsApplied: Int { remoteMutations.load(ordering: .relaxed) }
     public var connections: Int { openConnections.load(ordering: .relaxed) }
     public var connectionsAccepted: Int { acceptedConnections.load(ordering: .relaxed) }
     public var connectionsRefused: Int { refusedConnections.load(ordering: .relaxed) }

@@ -8,18 +8,24 @@ import TidemarkStore
 final class RemoteDispatcher: RequestRouter {
     let store: any RemoteVersionStore
     let calls: RemoteCalls
+    let hub: WatchHub
     let limits: ProtocolLimits
     let statistics: ServerStatistics
+    /// Counted in memory from this server's start: the fleet's records (from the record
+    /// feed), this server's checks and registrations.
+    let activity: ActivityCounters
     let metrics: ServerMetrics?
 
     init(
-        store: any RemoteVersionStore, calls: RemoteCalls, limits: ProtocolLimits, statistics: ServerStatistics,
-        metrics: ServerMetrics? = nil
+        store: any RemoteVersionStore, calls: RemoteCalls, hub: WatchHub, limits: ProtocolLimits,
+        statistics: ServerStatistics, activity: ActivityCounters, metrics: ServerMetrics? = nil
     ) {
         self.store = store
         self.calls = calls
+        self.hub = hub
         self.limits = limits
         self.statistics = statistics
+        self.activity = activity
         self.metrics = metrics
     }
 
@@ -55,8 +61,14 @@ final class RemoteDispatcher: RequestRouter {
         case .write, .begin, .commit, .abort, .register, .compact:
             let request = MutationRequest(try MutationCoding.mutation(method, params, limits: limits), peer: peer)
             let maxInvalidated = limits.maxInvalidated
+            let (activity, statistics) = (self.activity, self.statistics)
             return .durable(calls.submit(on: eventLoop) {
-                MutationCoding.json(try await store.apply(request), epoch: store.epoch, maxInvalidated: maxInvalidated)
+                let outcome = try await store.apply(request)
+                statistics.countRemoteMutation()
+                if case .registered(true, _) = outcome, case .register(_, _, let deps, _) = request.mutation {
+                    activity.countRegistration(deps)
+                }
+                return MutationCoding.json(outcome, epoch: store.epoch, maxInvalidated: maxInvalidated)
             })
         case .log:
             let query = try LogMethod.Params(json: params, limits: limits).query(limits: limits)
@@ -67,7 +79,16 @@ final class RemoteDispatcher: RequestRouter {
                 SourceMethod.json(name: name, position: try await store.sourcePosition(name))
             })
         case .stats:
-            throw unsupported(method)
+            let tables = try StatsMethod.Params(json: params, limits: limits).tables
+            let (statistics, hub, activity) = (self.statistics, self.hub, self.activity)
+            return .durable(calls.submit(on: eventLoop) {
+                // Each mutation is its own backend transaction; none waits in a queue.
+                let applied = statistics.remoteMutationsApplied
+                return StatisticsJSON.object(
+                    store: try await store.statistics(),
+                    writes: GroupCommitWriter.Counters(batches: applied, mutations: applied, queued: 0), server: statistics,
+                    watchers: hub.watcherCount, activity: activity.snapshot(), now: LMDBStore.wallClock(), tables: tables)
+            })
         case .watch, .unwatch:
             // Watches belong to the connection; one never reaches here.
             throw RPCError.internalError("\(method.rawValue) was routed as a read")
@@ -75,9 +96,11 @@ final class RemoteDispatcher: RequestRouter {
     }
 
     func check(_ params: CheckMethod.Params, eventLoop: any EventLoop) -> DispatchStep {
-        let store = self.store
+        let (store, activity) = (self.store, self.activity)
         return .durable(calls.submit(on: eventLoop) {
-            CheckMethod.json(try await store.check(params.queries), for: params)
+            let results = try await store.check(params.queries)
+            activity.countChecks(params.queries, results)
+            return CheckMethod.json(results, for: params)
         })
     }
 
@@ -86,11 +109,5 @@ final class RemoteDispatcher: RequestRouter {
             throw RPCError(serverError: StoreError.compactedAway(below: store.oldest))
         }
         return RemoteBacklog(store: store)
-    }
-
-    /// Refused the way the store refuses what it does not offer, so every such answer
-    /// comes from the one error mapping.
-    private func unsupported(_ method: RPCMethod) -> StoreError {
-        StoreError(.unsupported, "\(method.rawValue) is not supported by the \(store.backend) backend yet")
     }
 }

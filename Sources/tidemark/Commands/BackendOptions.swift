@@ -37,6 +37,14 @@ struct BackendOptions: ParsableArguments {
     var etcdTimeout: UInt64 = 5000
 
     @Option(
+        name: .customLong("etcd-quota"),
+        help: ArgumentHelp(
+            "The cluster's --quota-backend-bytes, which etcd does not report, for stats' map_bytes (default etcd's 2GiB).",
+            valueName: "size"),
+        transform: Arguments.size)
+    var etcdQuota: Int = 2 << 30
+
+    @Option(
         help: ArgumentHelp(
             "etcd backend: linearizable (the default) checks see every write acknowledged before they started; serializable answers from the local mirror, which may lag by the watch's delay."))
     var consistency: Consistency = .linearizable

@@ -29,7 +29,7 @@ extension ServeCommand {
             let versions = try await EtcdVersions.open(
                 client: client, prefix: backend.etcdPrefix, mirrorTimeout: .milliseconds(Int64(backend.etcdTimeout)),
                 logger: logger)
-            let store = EtcdVersionStore(versions, consistency: backend.etcdConsistency)
+            let store = EtcdVersionStore(versions, consistency: backend.etcdConsistency, quotaBytes: backend.etcdQuota)
             let application = RemoteApplication(
                 configuration: configuration, store: store, storeServices: [versions], logger: logger)
             try await application.run()
