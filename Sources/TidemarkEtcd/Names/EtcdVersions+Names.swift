@@ -64,7 +64,7 @@ extension EtcdVersions {
     /// registered through another server just before the write; the name is dropped all
     /// the same, and watchers are told.)
     public func droppedNames(at lsn: LSN) async -> [String] {
-        let (reached, holdsNames) = mirror.readCurrent { ($0.applied >= Int64(lsn), !$0.names.live.isEmpty) }
+        let (reached, holdsNames) = mirror.readCurrent { ($0.holds >= Int64(lsn), !$0.names.live.isEmpty) }
         guard reached || holdsNames else { return [] }
         do {
             return try await mirror.dropped(at: Int64(lsn), timeout: mirrorTimeoutValue)

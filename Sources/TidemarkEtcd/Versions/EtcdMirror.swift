@@ -18,6 +18,9 @@ final class EtcdMirror: Sendable {
         /// The first LSN the log keeps (`compact` raises it).
         var oldest: LSN = 1
         var applied: Int64 = 0
+        /// The newest revision whose events are in the state; `applied` reaches it once the
+        /// record sink has been told of them.
+        var holds: Int64 = 0
         /// Open intents, by id.
         var intents = PendingIntents()
         /// Ids whose lease key still exists: an open intent missing here has run out.
@@ -61,6 +64,7 @@ final class EtcdMirror: Sendable {
         for kv in keys where Self.name(in: kv.key, after: layout.names) == nil { record(kv, into: &snapshot) }
         for kv in names { record(kv, into: &snapshot) }
         snapshot.applied = revision
+        snapshot.holds = revision
         var reloaded = false
         resumeReached { state in
             reloaded = state.loaded
@@ -74,8 +78,8 @@ final class EtcdMirror: Sendable {
     /// Events come in revision order; each revision is one Txn, applied whole before the
     /// names its version puts drop are worked out.
     func apply(_ response: EtcdWatchResponse) {
-        var committed: [CommittedRecord] = []
-        resumeReached { state in
+        let committed = state.withLock { state -> [CommittedRecord] in
+            var committed: [CommittedRecord] = []
             var start = response.events.startIndex
             while start < response.events.endIndex {
                 let revision = response.events[start].kv.modRevision
@@ -83,12 +87,17 @@ final class EtcdMirror: Sendable {
                 committed += apply(response.events[start..<end], to: &state)
                 start = end
             }
+            state.snapshot.holds = max(state.snapshot.holds, response.events.last?.kv.modRevision ?? 0)
+            return committed
+        }
+        // Told after the mirror holds them, so a watcher told of a record can check
+        // against it, and before `applied` reaches them, so that a read which waited for
+        // them finds them counted (the server's activity counters) and published.
+        if !committed.isEmpty, let sink = recordSink.withLock({ $0 }) { sink(.records(committed)) }
+        resumeReached { state in
             let seen = response.events.last?.kv.modRevision ?? response.header.revision
             state.snapshot.applied = max(state.snapshot.applied, seen)
         }
-        // After the mirror holds them, so a watcher told of a record can check against it.
-        guard !committed.isEmpty, let sink = recordSink.withLock({ $0 }) else { return }
-        sink(.records(committed))
     }
 
     /// One revision's events; its record (if it put one) with the names it dropped.
@@ -209,8 +218,11 @@ final class EtcdMirror: Sendable {
         state.withLock { change(&$0.snapshot.names) }
     }
 
-    /// The names the record at `revision` dropped, once the mirror has reached it.
+    /// The names the record at `revision` dropped, once the mirror holds it.
     func dropped(at revision: Int64, timeout: Duration) async throws(EtcdError) -> [String] {
+        if let known = state.withLock({ $0.snapshot.holds >= revision ? $0.dropped.names(at: revision) : nil }) {
+            return known
+        }
         _ = try await read(reaching: revision, timeout: timeout) { _ in () }
         return state.withLock { $0.dropped.names(at: revision) }
     }
