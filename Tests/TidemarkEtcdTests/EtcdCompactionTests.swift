@@ -98,3 +98,38 @@ extension EtcdSuites {
         }
     }
 }
+
+extension EtcdSuites.EtcdCompactionTests {
+    /// `--retain-records` on one server of two: it keeps the fleet's log to that many of the
+    /// newest records, whichever server wrote them, counting records (LSNs have gaps).
+    @Test func retentionOnOneServerKeepsTheNewestRecordsOfTheFleet() async throws {
+        let cluster = try await EtcdCluster.start()
+        let directory = try TemporaryDirectory()
+        let retaining = try await EtcdServerProcess.start(
+            socketPath: "\(directory.path)/a.sock", etcd: cluster.endpointList, arguments: ["--retain-records", "5"])
+        let plain = try await EtcdServerProcess.start(socketPath: "\(directory.path)/b.sock", etcd: cluster.endpointList)
+        do {
+            let writer = try await plain.connect()
+            var lsns: [LSN] = []
+            for key in 1...20 {
+                lsns.append(try await writer.write([Change(table: "users", keys: ["\(key)"])]).lsn)
+                // Other keys take revisions between records: gaps the cut must not count.
+                _ = try await writer.register(
+                    name: "n\(key)", stamp: Stamp(epoch: try await writer.stamp([]).epoch, lsn: lsns.last!), deps: [])
+            }
+            let kept = try await Eventually.holds { try await writer.log().oldest == lsns[15] }
+            #expect(kept)
+            #expect(try await writer.log().records.map(\.lsn) == Array(lsns[15...]))
+            #expect(try await writer.stats()["records"]?.uint64Value == 5)
+            await writer.close()
+            #expect(await retaining.terminate() == 0)
+            #expect(await plain.terminate() == 0)
+            await cluster.stop()
+        } catch {
+            await retaining.kill()
+            await plain.kill()
+            await cluster.stop()
+            throw error
+        }
+    }
+}

@@ -94,10 +94,10 @@ extension EtcdSuites {
                 // Expired by its TTL: `expired` at most until the next sweep, then gone.
                 #expect(try await a.register(name: "short", stamp: stamp, deps: [], ttlMs: 200).registered)
                 #expect(try await watcher.check(name: "short") == .valid)
-                let purged = try await Self.eventually { try await watcher.check(name: "short").reason == .unknown }
+                let purged = try await Eventually.holds { try await watcher.check(name: "short").reason == .unknown }
                 #expect(purged)
                 // Its key goes from etcd too (after the sweep that made it unknown).
-                #expect(try await Self.eventually { try await Self.nameKeys(on: cluster) == ["/tidemark/n/user"] })
+                #expect(try await Eventually.holds { try await Self.nameKeys(on: cluster) == ["/tidemark/n/user"] })
                 await a.close()
                 await watcher.close()
             }
@@ -126,17 +126,6 @@ extension EtcdSuites {
             let output = try await ShortCommand.run(
                 "/usr/bin/etcdctl", ["--endpoints", cluster.endpointList, "get", "--prefix", "--keys-only", "/tidemark/n/"])
             return output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
-        }
-
-        /// Polls `condition` (an observed state of the servers, not a fixed wait) for up to
-        /// ten seconds.
-        static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-            let end = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < end {
-                if try await condition() { return true }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return false
         }
     }
 }

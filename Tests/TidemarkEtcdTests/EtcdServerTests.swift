@@ -74,13 +74,6 @@ extension EtcdSuites {
                 await #expect { _ = try await a.write((0..<100).map { Change(table: "t\($0)") }) } throws: {
                     Self.rpcCode($0) == RPCError.Code.invalidParams
                 }
-                // What the backend does not offer yet is refused by name, never half done.
-                await #expect {
-                    _ = try await a.register(name: "n", stamp: Stamp(epoch: before.epoch, lsn: before.lsn), deps: [user])
-                } throws: {
-                    Self.rpcCode($0) == RPCError.Code.methodNotFound && "\($0)".contains("etcd")
-                }
-                await #expect { _ = try await b.stats() } throws: { Self.rpcCode($0) == RPCError.Code.methodNotFound }
                 await a.close()
                 await b.close()
             }

@@ -12,6 +12,8 @@ import TidemarkStore
 public struct RemoteApplication: Sendable {
     public struct Configuration: Sendable {
         public var server: ServerConfiguration
+        /// How much of the log to keep; every server of a fleet may apply the same one.
+        public var retention = RetentionPolicy()
         /// Signals that begin a graceful shutdown.
         public var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
@@ -55,7 +57,11 @@ public struct RemoteApplication: Sendable {
             configuration: server, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup, logger: logger,
             onListening: onListening)
         let services = storeServices.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
-            + [.init(service: calls), .init(service: listener)]
+            + [
+                .init(service: calls),
+                .init(service: RemoteRetainer(policy: configuration.retention, store: store, logger: logger)),
+                .init(service: listener),
+            ]
         serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: services, gracefulShutdownSignals: configuration.shutdownSignals, logger: logger))

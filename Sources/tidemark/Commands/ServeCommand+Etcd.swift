@@ -9,8 +9,7 @@ extension ServeCommand {
     /// Options that only mean something for a data directory are refused here.
     func serveOnEtcd(socketPath: String, logger: Logger) async throws {
         let lmdbOnly = [
-            ("--data", data != nil), ("--map-size", mapSize != nil), ("--retain-records", retainRecords != nil),
-            ("--retain-age", retainAge != nil), ("--local-readers", localReaders != nil),
+            ("--data", data != nil), ("--map-size", mapSize != nil), ("--local-readers", localReaders != nil),
             ("--metrics-listen", metricsListen != nil), ("--max-queued-writes", maxQueuedWrites != nil),
             ("--sync none", sync != .full),
         ]
@@ -20,6 +19,7 @@ extension ServeCommand {
         }
         var configuration = RemoteApplication.Configuration(socketPath: socketPath)
         configuration.server = serverConfiguration(socketPath: socketPath)
+        configuration.retention = RetentionPolicy(maxRecords: retainRecords, maxAge: retainAge)
         let client = EtcdClient(
             endpoints: try EtcdEndpoints(backend.etcd ?? ""), requestTimeout: .milliseconds(Int64(backend.etcdTimeout)),
             logger: logger)
