@@ -10,14 +10,20 @@ public struct ServerHello: Hashable, Sendable {
     public var lsn: LSN
     /// The server's size limits (`max_line_bytes`, `max_deps`, …), as sent.
     public var limits: JSONValue
+    /// Where its state lives (`lmdb`, `etcd`); `lmdb` for a server that does not say.
+    public var backend: String
 
-    public init(server: String, version: String, protocolVersion: Int, epoch: Epoch, lsn: LSN, limits: JSONValue) {
+    public init(
+        server: String, version: String, protocolVersion: Int, epoch: Epoch, lsn: LSN, limits: JSONValue,
+        backend: String = "lmdb"
+    ) {
         self.server = server
         self.version = version
         self.protocolVersion = protocolVersion
         self.epoch = epoch
         self.lsn = lsn
         self.limits = limits
+        self.backend = backend
     }
 
     public init(json: JSONValue) throws(TidemarkClientError) {
@@ -28,7 +34,7 @@ public struct ServerHello: Hashable, Sendable {
         else { throw TidemarkClientError(.invalidResponse, "malformed hello result: \(json)") }
         self.init(
             server: server, version: version, protocolVersion: Int(protocolVersion), epoch: epoch, lsn: lsn,
-            limits: limits)
+            limits: limits, backend: json["backend"]?.stringValue ?? "lmdb")
     }
 
     /// A limit by its wire name, e.g. `limit("max_line_bytes")`.

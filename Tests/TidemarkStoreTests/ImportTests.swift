@@ -155,6 +155,42 @@ struct ImportTests {
         #expect(try copy.lsn == 5)
     }
 
+    /// An export from a backend whose LSNs have gaps (etcd): every record keeps its LSN,
+    /// in one call or several, the gaps verify clean, and writes continue after the last.
+    @Test func aSparseImportKeepsEveryLSNAndVerifiesClean() throws {
+        let original = try StoreFixture()
+        let deps = try populate(original, seed: 6, steps: 80)
+        let dense = try export(original.store)
+        // Spread the LSNs out as etcd revisions are: every record moves up by 3 per step,
+        // intents and all, so the replay must keep each one's own.
+        let records = dense.enumerated().map { index, record in
+            var spread = record
+            spread.lsn = record.lsn * 3 + LSN(index % 2)
+            return spread
+        }
+        let copy = try StoreFixture()
+        try copy.store.importRecords(Array(records[..<30]), batchSize: 7, sparse: true)
+        try copy.store.importRecords(Array(records[30...]), batchSize: 7, sparse: true)
+        #expect(try export(copy.store) == records)
+        #expect(try copy.lsn == records.last?.lsn)
+        #expect(try copy.log().oldest == records.first?.lsn)
+        let report = try copy.store.verify()
+        #expect(report.isClean, "\(report.discrepancies)")
+        // The same versions, at the spread LSNs.
+        let spreadOf = Dictionary(uniqueKeysWithValues: zip(dense.map(\.lsn), records.map(\.lsn)))
+        #expect(try copy.versions(deps) == original.versions(deps).map { $0 == 0 ? 0 : spreadOf[$0]! })
+        #expect(try copy.write(keyed("users", "1")) == records.last!.lsn + 1)
+        #expect(try copy.store.verify().isClean)
+
+        // Out of order is refused even so, and a plain import still refuses gaps.
+        let backwards = try StoreFixture()
+        let error = try #require(throws: StoreError.self) {
+            try backwards.store.importRecords([records[1], records[0]], sparse: true)
+        }
+        #expect(error.code == .invalidArgument)
+        #expect(throws: StoreError.self) { try StoreFixture().store.importRecords(records) }
+    }
+
     @Test func aNonEmptyTargetIsRefused() throws {
         let original = try StoreFixture()
         _ = try populate(original, seed: 5, steps: 30)

@@ -6,10 +6,11 @@ import TidemarkStore
 /// Format: UTF-8, one compact JSON object per line, each line ended by `\n`. The first
 /// line may be a header, `{"tidemark_export":1,"epoch":HEX,"oldest":LSN,"lsn":LSN}`:
 /// the format version, the exporting server's epoch, its oldest retained LSN and its
-/// newest LSN when the export began. Every other line is one record in exactly its wire
+/// newest LSN when the export began, and `"sparse":true` when the server's LSNs have gaps
+/// (the etcd backend). Every other line is one record in exactly its wire
 /// form (`log`'s `Record`: `{lsn, time, kind, changes, intent?, meta?, peer}`), in LSN
 /// order. Blank lines are ignored. An export of every table (no `--table`) from the
-/// oldest record is dense, so it can be imported.
+/// oldest record holds every record, so it can be imported.
 public enum LogExport {
     public static let formatVersion: UInt64 = 1
     static let headerKey = "tidemark_export"
@@ -18,20 +19,25 @@ public enum LogExport {
         public var epoch: Epoch
         public var oldest: LSN
         public var lsn: LSN
+        /// Whether LSNs have gaps that are not missing records.
+        public var sparse: Bool
 
-        public init(epoch: Epoch, oldest: LSN, lsn: LSN) {
+        public init(epoch: Epoch, oldest: LSN, lsn: LSN, sparse: Bool = false) {
             self.epoch = epoch
             self.oldest = oldest
             self.lsn = lsn
+            self.sparse = sparse
         }
 
         public var json: JSONValue {
-            .object([
+            var object: JSONObject = [
                 LogExport.headerKey: JSONValue(LogExport.formatVersion),
                 "epoch": .string(epoch.hex),
                 "oldest": JSONValue(oldest),
                 "lsn": JSONValue(lsn),
-            ])
+            ]
+            if sparse { object["sparse"] = true }
+            return .object(object)
         }
     }
 
@@ -71,7 +77,7 @@ public enum LogExport {
             guard let epoch = value["epoch"]?.stringValue.flatMap(Epoch.init(hex:)),
                   let oldest = value["oldest"]?.uint64Value, let lsn = value["lsn"]?.uint64Value
             else { throw failure("malformed header") }
-            return .header(Header(epoch: epoch, oldest: oldest, lsn: lsn))
+            return .header(Header(epoch: epoch, oldest: oldest, lsn: lsn, sparse: value["sparse"]?.boolValue ?? false))
         }
         do {
             return .record(try Record(json: value))
@@ -97,7 +103,7 @@ extension TidemarkClient {
         while true {
             let page = try await log(LogMethod.Params(from: from, limit: 10_000, tables: tables))
             if first {
-                header(LogExport.Header(epoch: hello.epoch, oldest: page.oldest, lsn: hello.lsn))
+                header(LogExport.Header(epoch: hello.epoch, oldest: page.oldest, lsn: hello.lsn, sparse: hello.backend != "lmdb"))
                 first = false
             }
             if let last = page.records.last, page.next <= last.lsn {

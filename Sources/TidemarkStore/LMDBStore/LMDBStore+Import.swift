@@ -36,14 +36,19 @@ extension LMDBStore {
     /// In a store whose log starts above 1, a close of an intent begun before it (so
     /// unknown here) is kept and advances versions as it did, with no intent to close.
     ///
+    /// With `sparse` (an export from a backend whose LSNs have gaps, such as etcd), gaps
+    /// are accepted, each record keeps its LSN, and the store remembers that it is sparse
+    /// (meta `sparse`), so that `verify` accepts them.
+    ///
     /// An open intent's lease ends at its `begin` time + `lease`. Nothing is expired by
     /// the import itself: leases that already ended are expired by the server's first
     /// housekeeping. A refused record names its LSN; batches before it stay applied.
     public func importRecords(
-        _ records: [Record], lease: Milliseconds = 30_000, batchSize: Int = LMDBStore.importBatchSize
+        _ records: [Record], lease: Milliseconds = 30_000, batchSize: Int = LMDBStore.importBatchSize, sparse: Bool = false
     ) throws(StoreError) {
         guard let first = records.first else { return }
-        for (previous, record) in zip(records, records.dropFirst()) where record.lsn != previous.lsn &+ 1 {
+        for (previous, record) in zip(records, records.dropFirst())
+        where sparse ? record.lsn <= previous.lsn : record.lsn != previous.lsn &+ 1 {
             throw Self.gapError(expected: previous.lsn &+ 1, found: record.lsn)
         }
         for record in records { try checkShape(record) }
@@ -54,7 +59,12 @@ extension LMDBStore {
             try guarded("cannot import the records \(records[start].lsn)–\(records[end - 1].lsn)") {
                 try environment.write { transaction in
                     var lsn = try currentLSN(in: transaction)
-                    if start == records.startIndex, first.lsn != lsn &+ 1 {
+                    if sparse {
+                        try transaction.put([1], forKey: Schema.MetaKey.sparse, in: schema.meta)
+                    }
+                    if start == records.startIndex, sparse, lsn > 0, first.lsn > lsn {
+                        // A sparse store continues across a gap.
+                    } else if start == records.startIndex, first.lsn != lsn &+ 1 {
                         guard lsn == 0, first.lsn > 1 else { throw Self.gapError(expected: lsn &+ 1, found: first.lsn) }
                         // An empty store takes the first record as its starting point.
                         lsn = first.lsn - 1
@@ -63,6 +73,8 @@ extension LMDBStore {
                     let orphansAllowed = try oldestLSN(in: transaction) > 1
                     var state = BatchState(lsn: lsn, now: first.time)
                     for record in records[start..<end] {
+                        // Across a gap, the record takes its own LSN.
+                        if sparse { state.lsn = record.lsn - 1 }
                         try importRecord(record, lease: lease, orphansAllowed: orphansAllowed, state: &state, in: transaction)
                     }
                     try transaction.put(ByteWriter.bigEndian(state.lsn), forKey: Schema.MetaKey.lsn, in: schema.meta)

@@ -56,6 +56,8 @@ struct StoreVerifier {
         let storedLSN = try readMeta("lsn", in: transaction) { try store.currentLSN(in: $0) }
         let storedOldest = try readMeta("oldest", in: transaction) { try store.oldestLSN(in: $0) }
         let format = try transaction.value(in: schema.meta, forKey: Schema.MetaKey.format)
+        // Imported from a backend whose LSNs have gaps (PROTOCOL.md §16.7): gaps are its own.
+        let sparse = try transaction.value(in: schema.meta, forKey: Schema.MetaKey.sparse) != nil
         if format != ByteWriter.bigEndian(Schema.formatVersion) {
             add(.meta, "format", expected: "\(Schema.formatVersion)", found: format.map { Self.hex($0) } ?? "none")
         }
@@ -76,7 +78,7 @@ struct StoreVerifier {
                     malformed.append((current.keyBytes, "\(current.key.count) bytes"))
                 } else {
                     let recordLSN = try ByteReader.bigEndian(current.key)
-                    if let last, recordLSN != last + 1 { gaps.append(last + 1...recordLSN - 1) }
+                    if let last, recordLSN != last + 1, !sparse { gaps.append(last + 1...recordLSN - 1) }
                     if first == nil { first = recordLSN }
                     last = recordLSN
                     do {
@@ -101,7 +103,7 @@ struct StoreVerifier {
             let subject = gap.count == 1 ? "lsn \(gap.lowerBound)" : "lsn \(gap.lowerBound)...\(gap.upperBound)"
             add(.log, subject, expected: "a record (LSNs are dense from oldest to lsn)", found: "missing")
         }
-        if let first, first != oldest {
+        if let first, sparse ? first < oldest : first != oldest {
             add(.log, "first record", expected: "\(oldest) (meta oldest)", found: "\(first)")
         }
         if let last {

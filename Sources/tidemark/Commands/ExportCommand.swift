@@ -14,11 +14,13 @@ struct ExportCommand: AsyncParsableCommand {
 
             Format: one compact JSON object per line. The first line is a header \
             {"tidemark_export":1,"epoch":HEX,"oldest":LSN,"lsn":LSN} (format version, the \
-            server's epoch, its oldest retained LSN and its LSN when the export began); \
+            server's epoch, its oldest retained LSN and its LSN when the export began; \
+            and "sparse":true from a server whose LSNs have gaps, the etcd backend); \
             every other line is one record exactly as `log` returns it: \
             {lsn, time, kind, changes, intent?, meta?, peer}.
 
-            Only an export of every table (no --table) is dense and can be imported.
+            Only an export of every table (no --table) holds every record and can be \
+            imported.
 
             Examples:
               tidemark export --output tidemark.ndjson

@@ -14,7 +14,9 @@ struct ImportCommand: AsyncParsableCommand {
             and peer, and sets the versions and intents as it did: `write`, `commit` and \
             `expire` advance versions, `begin` opens its intent, `commit`/`abort`/`expire` \
             close it. Records must be dense (an export without --table); a gap is refused, \
-            naming the missing LSN. An export that starts above LSN 1 (a compacted log) \
+            naming the missing LSN, unless the export's header says its LSNs have gaps \
+            (`"sparse":true`, from an etcd-backed server): then every record keeps its \
+            LSN and the directory remembers that it is sparse. An export that starts above LSN 1 (a compacted log) \
             starts the new store there (its `oldest`).
 
             Not imported: names (`register`) are not in the log; the epoch (the new store \
@@ -64,14 +66,16 @@ struct ImportCommand: AsyncParsableCommand {
         var pending: [Record] = []
         var imported = 0
         var first: LSN?
+        var sparse = false
         func flush() throws {
             guard !pending.isEmpty else { return }
-            try store.importRecords(pending, lease: lease, batchSize: batch)
+            try store.importRecords(pending, lease: lease, batchSize: batch, sparse: sparse)
             first = first ?? pending.first?.lsn
             imported += pending.count
             pending.removeAll(keepingCapacity: true)
         }
         while let line = try reader.next() {
+            if case .header(let header) = line { sparse = header.sparse }
             guard case .record(let record) = line else { continue }
             pending.append(record)
             if pending.count >= batch { try flush() }
