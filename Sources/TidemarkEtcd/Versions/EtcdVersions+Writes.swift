@@ -78,6 +78,11 @@ extension EtcdVersions {
     /// tables wide instead: more entries are invalidated, never fewer. The record keeps
     /// the keys as written.
     func versionKeys(of changes: [Change]) throws(EtcdError) -> [[UInt8]] {
+        try Self.versionKeys(of: changes, in: layout)
+    }
+
+    /// `versionKeys(of:)` under any layout (`verify --etcd` replays the log with it).
+    static func versionKeys(of changes: [Change], in layout: EtcdLayout) throws(EtcdError) -> [[UInt8]] {
         let room = Self.maxTransactionOperations - Self.reservedOperations
         let keys = layout.versionKeys(of: changes)
         if keys.count <= room { return keys }
