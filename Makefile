@@ -75,8 +75,14 @@ test: deps
 	"$$bin/tidemark" serve --backend etcd --etcd "$$endpoints" --socket "$$dir/tidemark.sock" & pid=$$!; \
 	for i in $$(seq 300); do [ -S "$$dir/tidemark.sock" ] && break; sleep 0.1; done; \
 	"$$bin/tidemark" conformance --socket "$$dir/tidemark.sock"
-	@# The Python client's tests against the real binary (examples/python).
+	@# The Python client's tests against the real binary (examples/python), on a data
+	@# directory and then on the etcd backend (a private cluster; each server its own prefix).
 	examples/python/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
+	@bin=$$($(SWIFT) build --show-bin-path); dir=$$(mktemp -d /tmp/tm-py-etcd-XXXXXX); \
+	trap 'examples/etcd-cluster stop "$$dir/etcd"; rm -rf "$$dir"' EXIT; \
+	endpoints=$$(examples/etcd-cluster start "$$dir/etcd" 31570) || exit 1; \
+	echo "== the Python client's tests, Tidemark on the etcd backend"; \
+	TIDEMARK_TEST_ETCD="$$endpoints" examples/python/run-tests "$$bin/tidemark"
 	@# The Django query cache's tests on SQLite and PostgreSQL (installed and started if missing).
 	examples/django/run-tests "$$($(SWIFT) build --show-bin-path)/tidemark"
 	@# A minute of fuzzing framing, decoding and dispatch (`make fuzz` for longer runs).
