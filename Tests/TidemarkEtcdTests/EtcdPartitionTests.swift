@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Testing
 import TidemarkEtcd
+import TidemarkStore
 import TidemarkTestSupport
 
 extension EtcdSuites {
@@ -63,6 +64,49 @@ extension EtcdSuites {
                     }
                     #expect(healed?.value == Self.bytes("new") && (healed?.modRevision ?? 0) >= new)
                 }
+            }
+        }
+    }
+}
+
+extension EtcdSuites.EtcdPartitionTests {
+    /// The gap ETCD.md listed: a server whose mirror watches the member that gets cut off
+    /// (clients still reach it, so its stream stays open and only goes quiet). Its checks
+    /// must come back by themselves, answering from the quorum's state, without a restart.
+    @Test func aMirrorWatchingAMemberThatIsCutOffMovesToTheQuorum() async throws {
+        try await IsolatedHosts.with(3) { hosts in
+            let cluster = try await EtcdCluster.start(on: hosts)
+            do {
+                // The reader prefers member 0 (its watch starts there); the writer never uses it.
+                try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { readerClient in
+                    let reader = try await EtcdVersions.open(
+                        client: readerClient, mirrorTimeout: .seconds(20), logger: Logger(label: "test"))
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await reader.run() }
+                        let user = Dep(table: "users", key: "1")
+                        let before = try await reader.stamp([user])
+                        let stamp = Stamp(epoch: before.epoch, lsn: before.lsn)
+                        try await hosts.partition(0)
+                        let written = try await EtcdSuites.EtcdClientTests.withClient(Array(cluster.clientURLs[1...]), timeout: .seconds(2)) {
+                            writerClient in
+                            let writer = try await EtcdVersions.open(client: writerClient, logger: Logger(label: "test"))
+                            return try await writer.write([Change(table: "users", keys: ["1"])], deadline: .seconds(30))
+                        }
+                        // Answered from the quorum's state, within the mirror's timeout.
+                        let started = ContinuousClock.now
+                        var answer: Validity?
+                        while answer == nil, ContinuousClock.now - started < .seconds(40) {
+                            answer = try? await reader.check(stamp, deps: [user])
+                        }
+                        #expect(answer == Validity(reason: .changed, changed: [VersionedDep(dep: user, version: written)]))
+                        try await hosts.heal(0)
+                        group.cancelAll()
+                    }
+                }
+                await cluster.stop()
+            } catch {
+                await cluster.stop()
+                throw error
             }
         }
     }

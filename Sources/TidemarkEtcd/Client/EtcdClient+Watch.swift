@@ -68,6 +68,11 @@ extension EtcdClient {
         var request = HTTPClientRequest(url: url + "/v3/watch")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        // etcd's "require leader" (the gateway passes Grpc-Metadata-* headers on as gRPC
+        // metadata): a member cut off from the quorum ends the stream once it has had no
+        // leader for a few election timeouts, instead of keeping it open and silent, so
+        // the watch moves on to a member that still hears the leader.
+        request.headers.add(name: "Grpc-Metadata-Hasleader", value: "true")
         do {
             request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(create)))
         } catch {
