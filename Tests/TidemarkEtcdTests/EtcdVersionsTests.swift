@@ -169,3 +169,33 @@ extension EtcdSuites {
         }
     }
 }
+
+extension EtcdSuites.EtcdVersionsTests {
+    /// The load at start reads the key space in pages (a single answer for a large one
+    /// would pass the client's response limit): a server opened with pages of 3 keys finds
+    /// every version, open intent and name that a server with one page has.
+    @Test func aPagedLoadFindsEveryVersionIntentAndName() async throws {
+        let cluster = try await EtcdCluster.start()
+        try await Self.withVersions(cluster) { writer in
+            var deps: [Dep] = []
+            for table in 0..<4 {
+                let keys = (0..<10).map { "k\($0)" }
+                _ = try await writer.write([Change(table: "t\(table)", keys: keys)])
+                deps += keys.map { Dep(table: "t\(table)", key: $0) } + [Dep(table: "t\(table)")]
+            }
+            _ = try await writer.write([Change(table: "t1")])
+            let begun = try await writer.begin([Change(table: "t2", keys: ["k3"])], lease: 60_000)
+            let stamped = try await writer.stamp([])
+            _ = try await writer.register("page", stamp: Stamp(epoch: stamped.epoch, lsn: stamped.lsn), deps: [], ttl: 60_000)
+            let expected = try await writer.stamp(deps)
+
+            try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { client in
+                let paged = try await EtcdVersions.open(client: client, loadPageSize: 3, logger: Logger(label: "test"))
+                #expect(try await paged.stamp(deps, consistency: .serializable) == expected)
+                #expect(try await paged.check([CheckQuery.name("page")], consistency: .serializable) == [.valid])
+                #expect(try await paged.stamp([Dep(table: "t2", key: "k3")], consistency: .serializable).cacheable == false)
+            }
+            _ = try await writer.close(begun.intent, committing: false)
+        }
+    }
+}

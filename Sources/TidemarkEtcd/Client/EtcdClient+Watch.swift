@@ -13,14 +13,17 @@ extension EtcdClient {
     ///
     /// Throws `compacted` when `startRevision` (or the revision to resume from) is older
     /// than etcd keeps, and `unavailable` after `retryFor` without any member streaming.
+    /// `startingAt` (an index into the endpoints, wrapped) is the member to stream from
+    /// first, instead of the one that answered last.
     public func watch(
         _ key: [UInt8], rangeEnd: [UInt8] = [], from startRevision: Int64, progressNotify: Bool = false,
-        retryFor: Duration = .seconds(30),
+        retryFor: Duration = .seconds(30), startingAt startMember: Int? = nil,
         _ deliver: (EtcdWatchResponse) async -> Void
     ) async throws(EtcdError) {
         var next = startRevision
         var failingSince: ContinuousClock.Instant?
-        var member = preferredIndex
+        var member = startMember ?? preferredIndex
+        let firstMember = member
         while !Task.isCancelled {
             let url = endpoints.urls[member % endpoints.urls.count]
             let request = WatchCreateRequest(key: key, rangeEnd: rangeEnd, startRevision: next, progressNotify: progressNotify)
@@ -50,9 +53,11 @@ extension EtcdClient {
             if now - since >= retryFor {
                 throw EtcdError(.unavailable, "no etcd member streams the watch (last: \(ended?.message ?? "stream ended"))", cause: ended)
             }
-            logger.debug("etcd watch stream ended, resuming", metadata: ["endpoint": "\(url)", "next": "\(next)"])
+            logger.debug(
+                "etcd watch stream ended, resuming",
+                metadata: ["endpoint": "\(url)", "next": "\(next)", "error": "\(ended.map { "\($0.message) \($0.cause.map { "\($0)" } ?? "")" } ?? "none")"])
             member += 1
-            if member % endpoints.urls.count == preferredIndex % endpoints.urls.count {
+            if member % endpoints.urls.count == firstMember % endpoints.urls.count {
                 // Every member was tried once: pause before the next round.
                 try? await Task.sleep(for: .milliseconds(100))
             }
@@ -68,11 +73,6 @@ extension EtcdClient {
         var request = HTTPClientRequest(url: url + "/v3/watch")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
-        // etcd's "require leader" (the gateway passes Grpc-Metadata-* headers on as gRPC
-        // metadata): a member cut off from the quorum ends the stream once it has had no
-        // leader for a few election timeouts, instead of keeping it open and silent, so
-        // the watch moves on to a member that still hears the leader.
-        request.headers.add(name: "Grpc-Metadata-Hasleader", value: "true")
         do {
             request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(create)))
         } catch {

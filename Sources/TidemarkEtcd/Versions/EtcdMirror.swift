@@ -39,6 +39,10 @@ final class EtcdMirror: Sendable {
         var dropped = DroppedNames()
         var waiters: [Int: (revision: Int64, continuation: CheckedContinuation<Void, any Error>)] = [:]
         var nextWaiter = 0
+        /// Since when a read has waited for a revision the mirror has not reached (nil
+        /// while none waits), and when the watch last delivered anything.
+        var behindSince: ContinuousClock.Instant?
+        var lastDelivery = ContinuousClock.now
     }
 
     private let state: Mutex<State>
@@ -79,6 +83,7 @@ final class EtcdMirror: Sendable {
     /// names its version puts drop are worked out.
     func apply(_ response: EtcdWatchResponse) {
         let committed = state.withLock { state -> [CommittedRecord] in
+            state.lastDelivery = .now
             var committed: [CommittedRecord] = []
             var start = response.events.startIndex
             while start < response.events.endIndex {
@@ -179,6 +184,7 @@ final class EtcdMirror: Sendable {
             let applied = state.snapshot.applied
             let due = state.waiters.filter { $0.value.revision <= applied }
             due.keys.forEach { state.waiters[$0] = nil }
+            if state.waiters.isEmpty { state.behindSince = nil }
             return due.map(\.value.continuation)
         }
         reached.forEach { $0.resume() }
@@ -239,6 +245,7 @@ final class EtcdMirror: Sendable {
                     if state.loaded && state.snapshot.applied >= revision { return .reached }
                     if Task.isCancelled { return .cancelled }
                     state.waiters[id] = (revision, continuation)
+                    state.behindSince = state.behindSince ?? .now
                     return .waiting
                 }
                 switch now {
@@ -248,8 +255,23 @@ final class EtcdMirror: Sendable {
                 }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            let waiter = state.withLock { state in
+                let waiter = state.waiters.removeValue(forKey: id)
+                if state.waiters.isEmpty { state.behindSince = nil }
+                return waiter
+            }
             waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Whether the watch has stalled: for `threshold` a read has waited for a revision a
+    /// quorum read proved exists, and the watch delivered nothing. Its member is then cut
+    /// off from the quorum (its stream stays open, its clients still reach it) or stuck.
+    func isStalled(for threshold: Duration) -> Bool {
+        state.withLock { state in
+            guard let since = state.behindSince else { return false }
+            let now = ContinuousClock.now
+            return now - since >= threshold && now - state.lastDelivery >= threshold
         }
     }
 }

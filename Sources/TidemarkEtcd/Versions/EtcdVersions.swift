@@ -34,25 +34,31 @@ public final class EtcdVersions: Service, Sendable {
     private let loadedAt: Int64
     /// How long a check waits for the mirror to reach the head before it fails.
     let mirrorTimeoutValue: Duration
+    private let loadPageSize: Int
 
     /// Opens the state under `prefix`, creating its epoch on first use, and loads the
     /// mirror. `run()` (a `Service`) then keeps the mirror current; checks wait for it.
+    ///
+    /// `loadPageSize` is how many keys one range of the (re)load reads.
     public static func open(
-        client: EtcdClient, prefix: String = "/tidemark/", mirrorTimeout: Duration = .seconds(5), logger: Logger
+        client: EtcdClient, prefix: String = "/tidemark/", mirrorTimeout: Duration = .seconds(5), loadPageSize: Int = 10_000,
+        logger: Logger
     ) async throws(EtcdError) -> EtcdVersions {
         let layout = EtcdLayout(prefix: Array(prefix.utf8))
         let epoch = try await Self.epoch(client: client, layout: layout)
         let mirror = EtcdMirror(layout: layout)
-        let loadedAt = try await Self.load(mirror, client: client, layout: layout)
+        let pageSize = max(1, loadPageSize)
+        let loadedAt = try await Self.load(mirror, client: client, layout: layout, pageSize: pageSize)
         return EtcdVersions(
             epoch: epoch, client: client, layout: layout, mirror: mirror, loadedAt: loadedAt, mirrorTimeout: mirrorTimeout,
-            logger: logger)
+            loadPageSize: pageSize, logger: logger)
     }
 
     private init(
         epoch: Epoch, client: EtcdClient, layout: EtcdLayout, mirror: EtcdMirror, loadedAt: Int64, mirrorTimeout: Duration,
-        logger: Logger
+        loadPageSize: Int, logger: Logger
     ) {
+        self.loadPageSize = loadPageSize
         self.epoch = epoch
         self.client = client
         self.layout = layout
@@ -98,13 +104,29 @@ public final class EtcdVersions: Service, Sendable {
         try await heads.revision()
     }
 
-    /// Reads every version key (not the records) at one revision into the mirror.
-    private static func load(_ mirror: EtcdMirror, client: EtcdClient, layout: EtcdLayout) async throws(EtcdError) -> Int64 {
-        let beforeRecords = try await client.range(EtcdRangeRequest(key: layout.prefix, rangeEnd: layout.records))
-        let revision = beforeRecords.header.revision
-        let afterRecords = try await client.range(
-            EtcdRangeRequest(key: EtcdKeys.prefixEnd(layout.records), rangeEnd: EtcdKeys.prefixEnd(layout.prefix), revision: revision))
-        mirror.load(beforeRecords.kvs + afterRecords.kvs, at: revision)
+    /// Reads every key but the records at one revision into the mirror, `pageSize` keys
+    /// per range: one answer for a large key space would pass the client's response
+    /// limit. A revision compacted away meanwhile fails the load, and `follow` loads again.
+    private static func load(
+        _ mirror: EtcdMirror, client: EtcdClient, layout: EtcdLayout, pageSize: Int
+    ) async throws(EtcdError) -> Int64 {
+        var keys: [EtcdKeyValue] = []
+        var revision: Int64 = 0
+        let spans = [
+            (layout.prefix, layout.records), (EtcdKeys.prefixEnd(layout.records), EtcdKeys.prefixEnd(layout.prefix)),
+        ]
+        for (start, end) in spans {
+            var from = start
+            while true {
+                let page = try await client.range(
+                    EtcdRangeRequest(key: from, rangeEnd: end, limit: Int64(pageSize), revision: revision))
+                if revision == 0 { revision = page.header.revision }
+                keys += page.kvs
+                guard page.more, let last = page.kvs.last else { break }
+                from = last.key + [0]
+            }
+        }
+        mirror.load(keys, at: revision)
         return revision
     }
 
@@ -134,26 +156,65 @@ public final class EtcdVersions: Service, Sendable {
         }
     }
 
-    /// One watch of the prefix; when it cannot go on (its revisions were compacted, or no
-    /// member streams it), a fresh load and a new watch from there.
+    /// One watch of the prefix. When it stalls (its member cut off from the quorum while
+    /// still reachable: the stream stays open and silent), it resumes from what the
+    /// mirror holds on the next member; when it cannot go on (its revisions were
+    /// compacted, or no member streams it), a fresh load and a new watch from there.
     private func follow() async throws {
         var from = loadedAt + 1
+        var member: Int?
         while !Task.isCancelled {
-            do {
-                try await client.watch(layout.prefix, rangeEnd: EtcdKeys.prefixEnd(layout.prefix), from: from, progressNotify: true) {
-                    self.mirror.apply($0)
-                }
+            switch await watch(from: from, startingAt: member) {
+            case .cancelled:
                 return
-            } catch {
-                if Task.isCancelled { return }
+            case .stalled:
+                from = mirror.readCurrent { $0.holds } + 1
+                member = (member ?? client.preferredIndex) + 1
+                logger.warning("etcd watch stalled behind the quorum, moving to another member", metadata: ["next": "\(from)"])
+                continue
+            case .failed(let error):
                 logger.warning("etcd watch ended, reloading", metadata: ["error": "\(error.message)"])
             }
             do {
-                from = try await Self.load(mirror, client: client, layout: layout) + 1
+                from = try await Self.load(mirror, client: client, layout: layout, pageSize: loadPageSize) + 1
             } catch {
                 logger.warning("etcd reload failed", metadata: ["error": "\(error.message)"])
                 try? await Task.sleep(for: .milliseconds(200))
             }
+        }
+    }
+
+    private enum WatchEnding: Sendable {
+        case cancelled
+        case stalled
+        case failed(EtcdError)
+    }
+
+    /// The watch from `from`, beside a check every 100 ms that it has not stalled.
+    private func watch(from: Int64, startingAt member: Int?) async -> WatchEnding {
+        let threshold = min(.seconds(1), mirrorTimeoutValue / 2)
+        return await withTaskGroup(of: WatchEnding?.self) { group in
+            group.addTask {
+                do throws(EtcdError) {
+                    try await self.client.watch(
+                        self.layout.prefix, rangeEnd: EtcdKeys.prefixEnd(self.layout.prefix), from: from, progressNotify: true,
+                        startingAt: member
+                    ) { self.mirror.apply($0) }
+                    return .cancelled
+                } catch {
+                    return Task.isCancelled ? .cancelled : .failed(error)
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if self.mirror.isStalled(for: threshold) { return .stalled }
+                }
+                return nil
+            }
+            let ending = await group.next() ?? nil
+            group.cancelAll()
+            return ending ?? .cancelled
         }
     }
 }
