@@ -10,6 +10,8 @@ final class LineInbox: Sendable {
         var head = 0
         var closed = false
         var waiter: CheckedContinuation<ByteBuffer?, Never>?
+        /// Which wait the waiter belongs to, so a late cancellation cannot end the next one.
+        var waiterSlot = 0
         var waiterID = 0
     }
 
@@ -38,36 +40,55 @@ final class LineInbox: Sendable {
 
     /// The next line, or nil when the connection ended or `timeout` passed first.
     func next(timeout: Duration) async -> ByteBuffer? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
-            let id = state.withLock { state -> Int? in
-                if state.head < state.lines.count {
-                    let line = state.lines[state.head]
-                    state.head += 1
-                    if state.head == state.lines.count {
-                        state.lines.removeAll(keepingCapacity: true)
-                        state.head = 0
-                    }
-                    continuation.resume(returning: line)
-                    return nil
-                }
-                if state.closed {
-                    continuation.resume(returning: nil)
-                    return nil
-                }
-                state.waiterID += 1
-                state.waiter = continuation
-                return state.waiterID
-            }
-            guard let id else { return }
-            Task {
+        await withTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { await self.next() }
+            group.addTask {
                 try? await Task.sleep(for: timeout)
-                let waiter = self.state.withLock { state -> CheckedContinuation<ByteBuffer?, Never>? in
-                    guard state.waiterID == id, let waiter = state.waiter else { return nil }
-                    state.waiter = nil
-                    return waiter
-                }
-                waiter?.resume(returning: nil)
+                return nil
             }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The next line, or nil when the connection ended or the task was cancelled.
+    private func next() async -> ByteBuffer? {
+        let id = state.withLock { state -> Int in
+            state.waiterID += 1
+            return state.waiterID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<ByteBuffer?, Never>) in
+                enum Now { case line(ByteBuffer), ended, waiting }
+                let now = state.withLock { state -> Now in
+                    if state.head < state.lines.count {
+                        let line = state.lines[state.head]
+                        state.head += 1
+                        if state.head == state.lines.count {
+                            state.lines.removeAll(keepingCapacity: true)
+                            state.head = 0
+                        }
+                        return .line(line)
+                    }
+                    if state.closed || Task.isCancelled { return .ended }
+                    state.waiter = continuation
+                    state.waiterSlot = id
+                    return .waiting
+                }
+                switch now {
+                case .line(let line): continuation.resume(returning: line)
+                case .ended: continuation.resume(returning: nil)
+                case .waiting: break
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<ByteBuffer?, Never>? in
+                guard state.waiterSlot == id, let waiter = state.waiter else { return nil }
+                state.waiter = nil
+                return waiter
+            }
+            waiter?.resume(returning: nil)
         }
     }
 }

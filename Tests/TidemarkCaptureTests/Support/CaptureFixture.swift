@@ -58,8 +58,14 @@ final class CaptureFixture {
 
     func withClient<Result>(_ body: (TidemarkClient) async throws -> Result) async throws -> Result {
         let client = try await TidemarkClient.connect(socketPath: directory.socketPath)
-        defer { Task { await client.close() } }
-        return try await body(client)
+        do {
+            let result = try await body(client)
+            await client.close()
+            return result
+        } catch {
+            await client.close()
+            throw error
+        }
     }
 
     /// Every record in the log.
