@@ -48,7 +48,16 @@ final class EtcdMirror: Sendable {
     private let state: Mutex<State>
     private let layout: EtcdLayout
     /// Where the records it sees go (watchers), in revision order.
-    private let recordSink = Mutex<(@Sendable (RecordFeedEvent) -> Void)?>(nil)
+    private let recordSink = Mutex<RecordSink?>(nil)
+
+    /// The sink in a box: a closure kept in a `Mutex` is reabstracted at every `inout`
+    /// access, so reading it out wrapped it in two more thunks per watch message, a chain
+    /// every delivery walked (a quarter of a busy server's CPU, growing without end). A
+    /// class reference is stored as it is.
+    private final class RecordSink: Sendable {
+        let deliver: @Sendable (RecordFeedEvent) -> Void
+        init(_ deliver: @escaping @Sendable (RecordFeedEvent) -> Void) { self.deliver = deliver }
+    }
 
     init(layout: EtcdLayout) {
         self.layout = layout
@@ -56,7 +65,7 @@ final class EtcdMirror: Sendable {
     }
 
     func deliverRecords(to sink: @escaping @Sendable (RecordFeedEvent) -> Void) {
-        recordSink.withLock { $0 = sink }
+        recordSink.withLock { $0 = RecordSink(sink) }
     }
 
     /// Replaces everything with a full read made at `revision`. A reload (the watch could
@@ -75,7 +84,7 @@ final class EtcdMirror: Sendable {
             state.snapshot = snapshot
             state.loaded = true
         }
-        if reloaded, let sink = recordSink.withLock({ $0 }) { sink(.restarted(after: LSN(revision))) }
+        if reloaded, let sink = recordSink.withLock({ $0 }) { sink.deliver(.restarted(after: LSN(revision))) }
     }
 
     /// Applies one watch message: its events, or (a progress report) how far it has seen.
@@ -98,7 +107,7 @@ final class EtcdMirror: Sendable {
         // Told after the mirror holds them, so a watcher told of a record can check
         // against it, and before `applied` reaches them, so that a read which waited for
         // them finds them counted (the server's activity counters) and published.
-        if !committed.isEmpty, let sink = recordSink.withLock({ $0 }) { sink(.records(committed)) }
+        if !committed.isEmpty, let sink = recordSink.withLock({ $0 }) { sink.deliver(.records(committed)) }
         resumeReached { state in
             let seen = response.events.last?.kv.modRevision ?? response.header.revision
             state.snapshot.applied = max(state.snapshot.applied, seen)

@@ -39,6 +39,16 @@ public struct EtcdWatchResponse: Sendable, Hashable, Decodable {
         case header, events, created, canceled, compactRevision = "compact_revision", cancelReason = "cancel_reason"
     }
 
+    /// A message of events (what a stream delivers between its creation and its end).
+    public init(header: EtcdResponseHeader, events: [EtcdEvent]) {
+        self.header = header
+        self.events = events
+        created = false
+        canceled = false
+        compactRevision = 0
+        cancelReason = ""
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         header = try container.decodeIfPresent(EtcdResponseHeader.self, forKey: .header) ?? EtcdResponseHeader()
