@@ -30,17 +30,7 @@ final class Retainer: Service {
     }
 
     func run() async throws {
-        guard !policy.isUnbounded else { return try await gracefulShutdown() }
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await self.compactOnce()
-                } catch {
-                    self.logger.warning("retention pass failed", metadata: ["error": "\(error)"])
-                }
-                try await Task.sleep(for: self.interval)
-            }
-        }
+        try await policy.runPasses(every: interval, logger: logger) { try await self.compactOnce() }
     }
 
     /// One pass: returns the oldest retained LSN afterwards.
