@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 import TidemarkEtcd
 import TidemarkStore
@@ -99,6 +100,59 @@ extension EtcdSuites.EtcdPartitionTests {
                             answer = try? await reader.check(stamp, deps: [user])
                         }
                         #expect(answer == Validity(reason: .changed, changed: [VersionedDep(dep: user, version: written)]))
+                        try await hosts.heal(0)
+                        group.cancelAll()
+                    }
+                }
+                await cluster.stop()
+            } catch {
+                await cluster.stop()
+                throw error
+            }
+        }
+    }
+}
+
+extension EtcdSuites.EtcdPartitionTests {
+    /// The reload path: a mirror whose watch stalled on a cut-off member while etcd
+    /// compacted the revisions it had not seen cannot resume its watch anywhere. It loads
+    /// the state afresh, tells its record sink that records were missed (the server then
+    /// ends its watches with `watch.lost`), and answers from the quorum's state.
+    @Test func aMirrorThatMissedCompactedRevisionsReloadsAndSaysSo() async throws {
+        try await IsolatedHosts.with(3) { hosts in
+            let cluster = try await EtcdCluster.start(on: hosts)
+            do {
+                try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { readerClient in
+                    let reader = try await EtcdVersions.open(
+                        client: readerClient, mirrorTimeout: .seconds(20), logger: Logger(label: "test"))
+                    let restarts = Mutex<[LSN]>([])
+                    _ = reader.deliverRecords { event in
+                        if case .restarted(let after) = event { restarts.withLock { $0.append(after) } }
+                    }
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await reader.run() }
+                        let user = Dep(table: "users", key: "1")
+                        let before = try await reader.stamp([user])
+                        try await hosts.partition(0)
+                        let written = try await EtcdSuites.EtcdClientTests.withClient(
+                            Array(cluster.clientURLs[1...]), timeout: .seconds(2)
+                        ) { writerClient in
+                            let writer = try await EtcdVersions.open(client: writerClient, logger: Logger(label: "test"))
+                            var last: LSN = 0
+                            for key in ["1", "2", "3"] {
+                                last = try await writer.write([Change(table: "users", keys: [key])], deadline: .seconds(30))
+                            }
+                            // The reader's watch has seen none of them: compact them all away.
+                            try await writerClient.compact(revision: Int64(last))
+                            return last
+                        }
+                        var answer: Validity?
+                        let started = ContinuousClock.now
+                        while answer == nil, ContinuousClock.now - started < .seconds(40) {
+                            answer = try? await reader.check(Stamp(epoch: before.epoch, lsn: before.lsn), deps: [user])
+                        }
+                        #expect(answer?.reason == .changed)
+                        #expect(restarts.withLock { $0 }.contains { $0 >= written })
                         try await hosts.heal(0)
                         group.cancelAll()
                     }
