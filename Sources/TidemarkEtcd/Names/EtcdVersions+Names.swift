@@ -24,7 +24,7 @@ extension EtcdVersions {
                     idempotent: true)
                 return (false, false)
             }
-            let stored = StoredName(lsn: stamp.lsn, deps: unique, expiresAt: LMDBStore.wallClock() + ttl)
+            let stored = StoredName(lsn: stamp.lsn, deps: unique, expiresAt: LMDBStore.wallClock() + ttl, by: writer)
             let value: [UInt8]
             do {
                 value = Array(try JSONEncoder().encode(stored))
@@ -75,13 +75,16 @@ extension EtcdVersions {
     }
 
     /// Deletes the keys of names that a write dropped or that expired (by this server's
-    /// clock). Every server sweeps; each deletion compares the key's revision, so a name
-    /// registered again meanwhile is kept.
+    /// clock). The server whose write dropped a name, or that registered an expired one,
+    /// sweeps it; any other does once it has waited `sweepGrace` (that server may be
+    /// gone). Each deletion compares the key's revision, so a name registered again
+    /// meanwhile is kept.
     func sweepNames() async {
         let now = LMDBStore.wallClock()
+        let writer = self.writer
         let due = mirror.updateNames { names -> [(name: String, revision: Int64)] in
             names.expire(now: now)
-            return names.toDelete.map { ($0.key, $0.value) }.sorted { $0.name < $1.name }
+            return names.due(for: writer, grace: Self.sweepGrace)
         }
         var start = 0
         while start < due.count {
@@ -92,6 +95,8 @@ extension EtcdVersions {
             for one in batch { _ = await delete([one]) }
         }
     }
+
+    static let sweepGrace = Duration.seconds(2)
 
     /// Deletes the names if each still has its revision; whether the Txn held. Answered
     /// either way, they leave the sweep's list (a key that changed is the mirror's again).

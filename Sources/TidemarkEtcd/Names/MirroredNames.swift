@@ -19,8 +19,17 @@ struct MirroredNames: Sendable {
     let layout: EtcdLayout
     private(set) var live: [String: Entry] = [:]
     private var byVersionKey: [[UInt8]: Set<String>] = [:]
-    /// Dropped or expired names whose etcd key is still there, with its `mod_revision`.
-    private(set) var toDelete: [String: Int64] = [:]
+    /// A dropped or expired name whose etcd key is still there.
+    struct Unswept: Sendable, Equatable {
+        /// The key's `mod_revision`: a sweep deletes it only if it is still that one.
+        var revision: Int64
+        /// The server (writer id) to sweep it first: the one whose write dropped it, or
+        /// that registered it; nil for any.
+        var owner: String?
+        var since: ContinuousClock.Instant
+    }
+
+    private(set) var toDelete: [String: Unswept] = [:]
     /// Live names by the 100 ms tick in which they expire, ticks kept sorted.
     private var expiring: [UInt64: Set<String>] = [:]
     private var ticks: [UInt64] = []
@@ -35,7 +44,7 @@ struct MirroredNames: Sendable {
         remove(name)
         let keys = Array(Set(stored.tidemarkDeps.flatMap(layout.versionKeys(of:))))
         if keys.contains(where: { (versions[$0] ?? 0) > Int64(stored.lsn) }) {
-            toDelete[name] = revision
+            toDelete[name] = Unswept(revision: revision, owner: nil, since: .now)
             return
         }
         toDelete[name] = nil
@@ -53,12 +62,13 @@ struct MirroredNames: Sendable {
         toDelete[name] = nil
     }
 
-    /// A put of `versionKey` at `revision`: the live names it drops.
-    mutating func advance(_ versionKey: [UInt8], at revision: Int64) -> [String] {
+    /// A put of `versionKey` at `revision` by the server `writer`: the live names it drops.
+    mutating func advance(_ versionKey: [UInt8], at revision: Int64, by writer: String?) -> [String] {
         guard let names = byVersionKey[versionKey] else { return [] }
         let dropped = names.filter { (live[$0].map { Int64($0.name.lsn) < revision }) ?? false }.sorted()
+        let now = ContinuousClock.now
         for name in dropped {
-            toDelete[name] = live[name]?.revision
+            if let entry = live[name] { toDelete[name] = Unswept(revision: entry.revision, owner: writer, since: now) }
             remove(name)
         }
         return dropped
@@ -74,7 +84,7 @@ struct MirroredNames: Sendable {
         // A tick ends after every expiry in it, so all of its names are due.
         while let first = ticks.first, first * 100 <= now {
             for name in expiring[first] ?? [] {
-                toDelete[name] = live[name]?.revision
+                if let entry = live[name] { toDelete[name] = Unswept(revision: entry.revision, owner: entry.name.by, since: .now) }
                 remove(name)
             }
             if ticks.first == first {
@@ -84,9 +94,18 @@ struct MirroredNames: Sendable {
         }
     }
 
+    /// The names for server `writer` to sweep now: its own, and any other server's left
+    /// for `grace` (that server may be gone).
+    func due(for writer: String, grace: Duration) -> [(name: String, revision: Int64)] {
+        let now = ContinuousClock.now
+        return toDelete.filter { _, unswept in
+            unswept.owner == nil || unswept.owner == writer || now - unswept.since >= grace
+        }.map { ($0.key, $0.value.revision) }.sorted { $0.name < $1.name }
+    }
+
     /// A sweep deleted (or found gone) these keys.
     mutating func swept(_ names: [String: Int64]) {
-        for (name, revision) in names where toDelete[name] == revision { toDelete[name] = nil }
+        for (name, revision) in names where toDelete[name]?.revision == revision { toDelete[name] = nil }
     }
 
     private mutating func remove(_ name: String) {

@@ -44,6 +44,12 @@ struct EtcdLayout: Sendable {
         records + Array("\(writer)/\(String(sequence, radix: 16))".utf8)
     }
 
+    /// The writer id in a record key; nil for any other key.
+    func writer(ofRecord key: [UInt8]) -> String? {
+        guard key.starts(with: records), let slash = key[records.count...].firstIndex(of: UInt8(ascii: "/")) else { return nil }
+        return String(decoding: key[records.count..<slash], as: UTF8.self)
+    }
+
     private func named(_ kind: String, _ name: String) -> [UInt8] {
         prefix + Array(kind.utf8) + Array("\(name.utf8.count):".utf8) + Array(name.utf8)
     }

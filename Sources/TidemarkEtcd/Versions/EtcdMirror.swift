@@ -118,12 +118,15 @@ final class EtcdMirror: Sendable {
     private func apply(_ events: ArraySlice<EtcdEvent>, to state: inout State) -> [CommittedRecord] {
         var dropped: [String] = []
         var records: [Record] = []
+        // The server whose write this revision is (its record key names it) sweeps the
+        // names it drops.
+        let writer = events.lazy.compactMap { self.layout.writer(ofRecord: $0.kv.key) }.first
         for event in events {
             switch event.kind {
             case .put:
                 record(event.kv, into: &state.snapshot)
                 if layout.isVersionKey(event.kv.key) {
-                    dropped += state.snapshot.names.advance(event.kv.key, at: event.kv.modRevision)
+                    dropped += state.snapshot.names.advance(event.kv.key, at: event.kv.modRevision, by: writer)
                 } else if event.kv.key.starts(with: layout.records), let decoded = StoredRecord.decode(event.kv) {
                     records.append(decoded)
                 }
