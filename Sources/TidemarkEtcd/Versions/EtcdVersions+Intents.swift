@@ -98,6 +98,9 @@ extension EtcdVersions {
                     failure: [.range(EtcdRangeRequest(key: layout.closed(id)))])
                 switch answer {
                 case .recorded(let lsn):
+                    // Its lease key is gone with the intent; the lease itself would run
+                    // out by itself, holding etcd's lease table until then.
+                    spentLeases.withLock { $0.append(intent.lease) }
                     return .closed(lsn)
                 case .refused(let responses):
                     guard case .range(let closed) = responses.first else { return .notOpen(.unknown) }
@@ -122,6 +125,22 @@ extension EtcdVersions {
                 _ = try await closeOpen(id, open.intent, revision: open.revision, as: .expire, peer: open.intent.peer)
             } catch {
                 logger.debug("expiring an intent failed", metadata: ["intent": "\(id)", "error": "\(error.message)"])
+            }
+        }
+    }
+
+    /// Revokes the leases of intents this server closed. One etcd cannot revoke now is
+    /// left to run out.
+    func revokeSpentLeases() async {
+        let spent = spentLeases.withLock { leases in
+            defer { leases.removeAll() }
+            return leases
+        }
+        for lease in spent {
+            do {
+                try await client.revokeLease(lease)
+            } catch {
+                logger.debug("revoking a closed intent's lease failed", metadata: ["lease": "\(lease)", "error": "\(error.message)"])
             }
         }
     }

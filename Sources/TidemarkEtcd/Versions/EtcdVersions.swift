@@ -31,6 +31,8 @@ public final class EtcdVersions: Service, Sendable {
     let sequenceCounter = Atomic<UInt64>(0)
     /// The lease closed intents' states are bound to, and when it was granted.
     let retention = Mutex<(lease: Int64, grantedAt: ContinuousClock.Instant)?>(nil)
+    /// Leases of intents this server closed, to revoke off the request path.
+    let spentLeases = Mutex<[Int64]>([])
     private let loadedAt: Int64
     /// How long a check waits for the mirror to reach the head before it fails.
     let mirrorTimeoutValue: Duration
@@ -147,12 +149,13 @@ public final class EtcdVersions: Service, Sendable {
 
     /// The background pass: an intent is expired at most about 100 ms after its lease
     /// ended (by this server's clock, or etcd's when its lease key goes), and the keys of
-    /// names dropped or expired are deleted.
+    /// names dropped or expired are deleted, and closed intents' leases revoked.
     private func expireIntents() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(100))
             await expireDueIntents()
             await sweepNames()
+            await revokeSpentLeases()
         }
     }
 
