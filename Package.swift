@@ -36,6 +36,9 @@ let package = Package(
             dependencies: ["CLMDB"],
             swiftSettings: swiftSettings
         ),
+        // The write-ahead journal (issue 14): framed, checksummed records in preallocated
+        // segments, and the recovery scan that finds the torn tail. Not wired in yet.
+        .target(name: "TidemarkJournal", swiftSettings: swiftSettings),
         .target(
             name: "TidemarkStore",
             dependencies: ["LMDB"],
@@ -185,6 +188,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
+        .testTarget(name: "TidemarkJournalTests", dependencies: ["TidemarkJournal"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TidemarkStoreTests", dependencies: ["TidemarkStore", "TidemarkTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
