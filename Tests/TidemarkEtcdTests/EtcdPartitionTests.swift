@@ -71,35 +71,22 @@ extension EtcdSuites {
 }
 
 extension EtcdSuites.EtcdPartitionTests {
-    /// The gap ETCD.md listed: a server whose mirror watches the member that gets cut off
-    /// (clients still reach it, so its stream stays open and only goes quiet). Its checks
-    /// must come back by themselves, answering from the quorum's state, without a restart.
-    @Test func aMirrorWatchingAMemberThatIsCutOffMovesToTheQuorum() async throws {
+    /// A 3-member cluster, one member per host, and a running `EtcdVersions` whose watch
+    /// starts on member 0 (the one the tests cut off), with a reader's patience of 20 s.
+    /// Heals member 0 and stops everything after `body`.
+    static func withReaderOnMemberZero(
+        _ body: @Sendable @escaping (EtcdVersions, EtcdCluster, IsolatedHosts) async throws -> Void,
+        records: (@Sendable (RecordFeedEvent) -> Void)? = nil
+    ) async throws {
         try await IsolatedHosts.with(3) { hosts in
             let cluster = try await EtcdCluster.start(on: hosts)
             do {
-                // The reader prefers member 0 (its watch starts there); the writer never uses it.
-                try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { readerClient in
-                    let reader = try await EtcdVersions.open(
-                        client: readerClient, mirrorTimeout: .seconds(20), logger: Logger(label: "test"))
+                try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { client in
+                    let reader = try await EtcdVersions.open(client: client, mirrorTimeout: .seconds(20), logger: Logger(label: "test"))
+                    if let records { _ = reader.deliverRecords(to: records) }
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         group.addTask { try await reader.run() }
-                        let user = Dep(table: "users", key: "1")
-                        let before = try await reader.stamp([user])
-                        let stamp = Stamp(epoch: before.epoch, lsn: before.lsn)
-                        try await hosts.partition(0)
-                        let written = try await EtcdSuites.EtcdClientTests.withClient(Array(cluster.clientURLs[1...]), timeout: .seconds(2)) {
-                            writerClient in
-                            let writer = try await EtcdVersions.open(client: writerClient, logger: Logger(label: "test"))
-                            return try await writer.write([Change(table: "users", keys: ["1"])], deadline: .seconds(30))
-                        }
-                        // Answered from the quorum's state, within the mirror's timeout.
-                        let started = ContinuousClock.now
-                        var answer: Validity?
-                        while answer == nil, ContinuousClock.now - started < .seconds(40) {
-                            answer = try? await reader.check(stamp, deps: [user])
-                        }
-                        #expect(answer == Validity(reason: .changed, changed: [VersionedDep(dep: user, version: written)]))
+                        try await body(reader, cluster, hosts)
                         try await hosts.heal(0)
                         group.cancelAll()
                     }
@@ -111,57 +98,59 @@ extension EtcdSuites.EtcdPartitionTests {
             }
         }
     }
-}
 
-extension EtcdSuites.EtcdPartitionTests {
+    /// Writes `changes` through members 1 and 2 only, one write each; returns the last LSN.
+    static func writeThroughTheMajority(_ cluster: EtcdCluster, _ changes: [[Change]], compact: Bool = false) async throws -> LSN {
+        try await EtcdSuites.EtcdClientTests.withClient(Array(cluster.clientURLs[1...]), timeout: .seconds(2)) { client in
+            let writer = try await EtcdVersions.open(client: client, logger: Logger(label: "test"))
+            var last: LSN = 0
+            for change in changes { last = try await writer.write(change, deadline: .seconds(30)) }
+            if compact { try await client.compact(revision: Int64(last)) }
+            return last
+        }
+    }
+
+    /// Checks until one is answered (within 40 s).
+    static func firstAnswer(_ reader: EtcdVersions, _ stamp: Stamp, _ deps: [Dep]) async -> Validity? {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < .seconds(40) {
+            if let answer = try? await reader.check(stamp, deps: deps) { return answer }
+        }
+        return nil
+    }
+
+    /// The gap ETCD.md listed: a server whose mirror watches the member that gets cut off
+    /// (clients still reach it, so its stream stays open and only goes quiet). Its checks
+    /// must come back by themselves, answering from the quorum's state, without a restart.
+    @Test func aMirrorWatchingAMemberThatIsCutOffMovesToTheQuorum() async throws {
+        try await Self.withReaderOnMemberZero { reader, cluster, hosts in
+            let user = Dep(table: "users", key: "1")
+            let before = try await reader.stamp([user])
+            try await hosts.partition(0)
+            let written = try await Self.writeThroughTheMajority(cluster, [[Change(table: "users", keys: ["1"])]])
+            let answer = await Self.firstAnswer(reader, Stamp(epoch: before.epoch, lsn: before.lsn), [user])
+            #expect(answer == Validity(reason: .changed, changed: [VersionedDep(dep: user, version: written)]))
+        }
+    }
+
     /// The reload path: a mirror whose watch stalled on a cut-off member while etcd
     /// compacted the revisions it had not seen cannot resume its watch anywhere. It loads
     /// the state afresh, tells its record sink that records were missed (the server then
     /// ends its watches with `watch.lost`), and answers from the quorum's state.
     @Test func aMirrorThatMissedCompactedRevisionsReloadsAndSaysSo() async throws {
-        try await IsolatedHosts.with(3) { hosts in
-            let cluster = try await EtcdCluster.start(on: hosts)
-            do {
-                try await EtcdSuites.EtcdClientTests.withClient(cluster.clientURLs, timeout: .seconds(2)) { readerClient in
-                    let reader = try await EtcdVersions.open(
-                        client: readerClient, mirrorTimeout: .seconds(20), logger: Logger(label: "test"))
-                    let restarts = Mutex<[LSN]>([])
-                    _ = reader.deliverRecords { event in
-                        if case .restarted(let after) = event { restarts.withLock { $0.append(after) } }
-                    }
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await reader.run() }
-                        let user = Dep(table: "users", key: "1")
-                        let before = try await reader.stamp([user])
-                        try await hosts.partition(0)
-                        let written = try await EtcdSuites.EtcdClientTests.withClient(
-                            Array(cluster.clientURLs[1...]), timeout: .seconds(2)
-                        ) { writerClient in
-                            let writer = try await EtcdVersions.open(client: writerClient, logger: Logger(label: "test"))
-                            var last: LSN = 0
-                            for key in ["1", "2", "3"] {
-                                last = try await writer.write([Change(table: "users", keys: [key])], deadline: .seconds(30))
-                            }
-                            // The reader's watch has seen none of them: compact them all away.
-                            try await writerClient.compact(revision: Int64(last))
-                            return last
-                        }
-                        var answer: Validity?
-                        let started = ContinuousClock.now
-                        while answer == nil, ContinuousClock.now - started < .seconds(40) {
-                            answer = try? await reader.check(Stamp(epoch: before.epoch, lsn: before.lsn), deps: [user])
-                        }
-                        #expect(answer?.reason == .changed)
-                        #expect(restarts.withLock { $0 }.contains { $0 >= written })
-                        try await hosts.heal(0)
-                        group.cancelAll()
-                    }
-                }
-                await cluster.stop()
-            } catch {
-                await cluster.stop()
-                throw error
-            }
-        }
+        let restarts = Mutex<[LSN]>([])
+        try await Self.withReaderOnMemberZero({ reader, cluster, hosts in
+            let user = Dep(table: "users", key: "1")
+            let before = try await reader.stamp([user])
+            try await hosts.partition(0)
+            // The reader's watch sees none of these: all compacted away.
+            let written = try await Self.writeThroughTheMajority(
+                cluster, ["1", "2", "3"].map { [Change(table: "users", keys: [$0])] }, compact: true)
+            let answer = await Self.firstAnswer(reader, Stamp(epoch: before.epoch, lsn: before.lsn), [user])
+            #expect(answer?.reason == .changed)
+            #expect(restarts.withLock { $0 }.contains { $0 >= written })
+        }, records: { event in
+            if case .restarted(let after) = event { restarts.withLock { $0.append(after) } }
+        })
     }
 }
