@@ -199,3 +199,39 @@ extension EtcdSuites.EtcdVersionsTests {
         }
     }
 }
+
+extension EtcdSuites.EtcdVersionsTests {
+    /// A server remembers the position it last recorded for a stream and sends the next
+    /// write without reading it first; when another server moved the stream meanwhile,
+    /// the write's comparison fails and the answer comes from a fresh read, as if nothing
+    /// had been remembered.
+    @Test func aRememberedSourcePositionThatAnotherServerMovedIsReadAgain() async throws {
+        let cluster = try await EtcdCluster.start()
+        try await Self.withVersions(cluster) { a in
+            try await Self.withVersions(cluster) { b in
+                let change = [Change(table: "t")]
+                func at(_ position: UInt64, after: UInt64? = nil) -> SourcePosition {
+                    SourcePosition(name: "stream", position: position, after: after)
+                }
+                guard case .written = try await a.write(change, meta: nil, peer: nil, source: at(1)) else {
+                    Issue.record("the first write was not recorded")
+                    return
+                }
+                guard case .written(let second) = try await b.write(change, meta: nil, peer: nil, source: at(2, after: 1)) else {
+                    Issue.record("the other server's write was not recorded")
+                    return
+                }
+                // a remembers 1: position 2 is a duplicate of b's record, not a new one.
+                #expect(try await a.write(change, meta: nil, peer: nil, source: at(2)) == .duplicate(lsn: second, position: 2))
+                // `after` 1 no longer holds.
+                #expect(try await a.write(change, meta: nil, peer: nil, source: at(3, after: 1)) == .outOfOrder(recorded: 2))
+                guard case .written(let third) = try await a.write(change, meta: nil, peer: nil, source: at(3, after: 2)) else {
+                    Issue.record("the write continuing the stream was not recorded")
+                    return
+                }
+                #expect(third > second)
+                #expect(try await b.sourcePosition("stream") == 3)
+            }
+        }
+    }
+}

@@ -28,8 +28,18 @@ extension EtcdVersions {
         let stored = StoredRecord(changes: changes, meta: meta, peer: peer)
         let key = layout.source(source.name)
         let position = Self.encodePosition(source.position)
+        // What this server last recorded for the stream saves the read when it is still
+        // current (the Txn's comparison says so); a stream has one writer at a time, so
+        // it nearly always is. Anything else is decided on a fresh read.
+        var known = sourcePositions.withLock { $0[source.name] }
         while true {
-            let recorded = try await readSource(source.name)
+            let recorded: (position: UInt64, modRevision: Int64)
+            if let cached = known, source.position > cached.position, source.after.map({ $0 == cached.position }) ?? true {
+                recorded = cached
+            } else {
+                recorded = try await readSource(source.name)
+            }
+            known = nil
             guard source.position > recorded.position else {
                 // The LSN of the record that recorded that position covers the earlier one.
                 return .duplicate(lsn: LSN(recorded.modRevision), position: recorded.position)
@@ -38,7 +48,10 @@ extension EtcdVersions {
             let answer = try await sendRecorded(
                 record, stored, compare: [EtcdComparison(key: key, .equal, .modRevision(recorded.modRevision))],
                 operations: [.put(key: key, value: position)] + versionKeys.map { .put(key: $0, value: []) })
-            if case .recorded(let lsn) = answer { return .written(lsn) }
+            if case .recorded(let lsn) = answer {
+                sourcePositions.withLock { $0[source.name] = (source.position, Int64(lsn)) }
+                return .written(lsn)
+            }
         }
     }
 

@@ -33,6 +33,8 @@ public final class EtcdVersions: Service, Sendable {
     let retention = Mutex<(lease: Int64, grantedAt: ContinuousClock.Instant)?>(nil)
     /// Leases of intents this server closed, to revoke off the request path.
     let spentLeases = Mutex<[Int64]>([])
+    /// The position and its key's revision this server last recorded, per source.
+    let sourcePositions = Mutex<[String: (position: UInt64, modRevision: Int64)]>([:])
     private let loadedAt: Int64
     /// How long a check waits for the mirror to reach the head before it fails.
     let mirrorTimeoutValue: Duration
