@@ -35,10 +35,10 @@ public final class EtcdVersions: Service, Sendable {
     let spentLeases = Mutex<[Int64]>([])
     /// The position and its key's revision this server last recorded, per source.
     let sourcePositions = Mutex<[String: (position: UInt64, modRevision: Int64)]>([:])
-    private let loadedAt: Int64
+    let loadedAt: Int64
     /// How long a check waits for the mirror to reach the head before it fails.
     let mirrorTimeoutValue: Duration
-    private let loadPageSize: Int
+    let loadPageSize: Int
 
     /// Opens the state under `prefix`, creating its epoch on first use, and loads the
     /// mirror. `run()` (a `Service`) then keeps the mirror current; checks wait for it.
@@ -111,7 +111,7 @@ public final class EtcdVersions: Service, Sendable {
     /// Reads every key but the records at one revision into the mirror, `pageSize` keys
     /// per range: one answer for a large key space would pass the client's response
     /// limit. A revision compacted away meanwhile fails the load, and `follow` loads again.
-    private static func load(
+    static func load(
         _ mirror: EtcdMirror, client: EtcdClient, layout: EtcdLayout, pageSize: Int
     ) async throws(EtcdError) -> Int64 {
         var keys: [EtcdKeyValue] = []
@@ -158,68 +158,6 @@ public final class EtcdVersions: Service, Sendable {
             await expireDueIntents()
             await sweepNames()
             await revokeSpentLeases()
-        }
-    }
-
-    /// One watch of the prefix. When it stalls (its member cut off from the quorum while
-    /// still reachable: the stream stays open and silent), it resumes from what the
-    /// mirror holds on the next member; when it cannot go on (its revisions were
-    /// compacted, or no member streams it), a fresh load and a new watch from there.
-    private func follow() async throws {
-        var from = loadedAt + 1
-        var member: Int?
-        while !Task.isCancelled {
-            switch await watch(from: from, startingAt: member) {
-            case .cancelled:
-                return
-            case .stalled:
-                from = mirror.readCurrent { $0.holds } + 1
-                member = (member ?? client.preferredIndex) + 1
-                logger.warning("etcd watch stalled behind the quorum, moving to another member", metadata: ["next": "\(from)"])
-                continue
-            case .failed(let error):
-                logger.warning("etcd watch ended, reloading", metadata: ["error": "\(error.message)"])
-            }
-            do {
-                from = try await Self.load(mirror, client: client, layout: layout, pageSize: loadPageSize) + 1
-            } catch {
-                logger.warning("etcd reload failed", metadata: ["error": "\(error.message)"])
-                try? await Task.sleep(for: .milliseconds(200))
-            }
-        }
-    }
-
-    private enum WatchEnding: Sendable {
-        case cancelled
-        case stalled
-        case failed(EtcdError)
-    }
-
-    /// The watch from `from`, beside a check every 100 ms that it has not stalled.
-    private func watch(from: Int64, startingAt member: Int?) async -> WatchEnding {
-        let threshold = min(.seconds(1), mirrorTimeoutValue / 2)
-        return await withTaskGroup(of: WatchEnding?.self) { group in
-            group.addTask {
-                do throws(EtcdError) {
-                    try await self.client.watch(
-                        self.layout.prefix, rangeEnd: EtcdKeys.prefixEnd(self.layout.prefix), from: from, progressNotify: true,
-                        startingAt: member
-                    ) { self.mirror.apply($0) }
-                    return .cancelled
-                } catch {
-                    return Task.isCancelled ? .cancelled : .failed(error)
-                }
-            }
-            group.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(100))
-                    if self.mirror.isStalled(for: threshold) { return .stalled }
-                }
-                return nil
-            }
-            let ending = await group.next() ?? nil
-            group.cancelAll()
-            return ending ?? .cancelled
         }
     }
 }
