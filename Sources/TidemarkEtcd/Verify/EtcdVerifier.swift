@@ -114,14 +114,14 @@ struct EtcdVerification {
             leases.insert(id)
         } else if let id = suffix(after: layout.closed) {
             if IntentState(rawValue: String(decoding: kv.value, as: UTF8.self)) == nil {
-                add(.intent, "closed intent \(id)", expected: "committed, aborted or expired", found: text(kv.value))
+                add(.intent, "closed intent \(id)", expected: "committed, aborted or expired", found: String(decoding: kv.value, as: UTF8.self))
             }
         } else if let name = suffix(after: layout.names) {
             report.names += 1
             if (try? JSONDecoder().decode(StoredName.self, from: Data(kv.value))) == nil {
                 add(.name, name, expected: "a named entry", found: "undecodable")
             }
-        } else if key.starts(with: layout.prefix + Array("s/".utf8)) {
+        } else if key.starts(with: layout.sources) {
             if EtcdVersions.decodePosition(kv.value) == nil {
                 add(.meta, text(key), expected: "an 8-byte position", found: "\(kv.value.count) bytes")
             }

@@ -32,6 +32,7 @@ struct EtcdLayout: Sendable {
     func key(_ table: String, _ key: String) -> [UInt8] { named("k/", table) + Array(key.utf8) }
     /// The highest position recorded for an external stream (8 bytes, big-endian).
     func source(_ name: String) -> [UInt8] { named("s/", name) }
+    var sources: [UInt8] { prefix + Array("s/".utf8) }
 
     /// Whether `key` is a table, wide or key version key.
     func isVersionKey(_ key: [UInt8]) -> Bool {

@@ -37,7 +37,10 @@ final class RemoteRetainer: Service {
         }
         let before = try await firstKept(
             from: statistics.oldest, skipping: min(excess, Self.maxPerPass),
-            youngerThan: policy.maxAge.map { age in LMDBStore.wallClock() >= age ? LMDBStore.wallClock() - age : 0 })
+            youngerThan: policy.maxAge.map { age in
+                let now = LMDBStore.wallClock()
+                return now >= age ? now - age : 0
+            })
         guard let before, before > statistics.oldest else { return statistics.oldest }
         guard case .compacted(let oldest) = try await store.apply(MutationRequest(.compact(before: before), peer: Peer(pid: 0, uid: 0, gid: 0))) else {
             return statistics.oldest

@@ -59,12 +59,12 @@ extension LMDBStore {
             try guarded("cannot import the records \(records[start].lsn)–\(records[end - 1].lsn)") {
                 try environment.write { transaction in
                     var lsn = try currentLSN(in: transaction)
-                    if sparse {
+                    // A sparse store continues across a gap; a dense one only at lsn + 1.
+                    let continuesAcrossGap = sparse && lsn > 0 && first.lsn > lsn
+                    if start == records.startIndex, sparse {
                         try transaction.put([1], forKey: Schema.MetaKey.sparse, in: schema.meta)
                     }
-                    if start == records.startIndex, sparse, lsn > 0, first.lsn > lsn {
-                        // A sparse store continues across a gap.
-                    } else if start == records.startIndex, first.lsn != lsn &+ 1 {
+                    if start == records.startIndex, first.lsn != lsn &+ 1, !continuesAcrossGap {
                         guard lsn == 0, first.lsn > 1 else { throw Self.gapError(expected: lsn &+ 1, found: first.lsn) }
                         // An empty store takes the first record as its starting point.
                         lsn = first.lsn - 1
