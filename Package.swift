@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "TidemarkJournal", swiftSettings: swiftSettings),
         .target(
             name: "TidemarkStore",
-            dependencies: ["LMDB"],
+            dependencies: ["LMDB", "TidemarkJournal"],
             swiftSettings: swiftSettings
         ),
         // Same-host readers: `stamp` and `check` answered from the server's data file in place.

@@ -9,6 +9,8 @@ import Glibc
 /// close would touch freed memory).
 public struct Cursor: ~Copyable {
     private let handle: OpaquePointer
+    private let changes: ChangeSet?
+    private let database: Database
 
     /// A key and value pointing into the map, valid until the cursor moves or the
     /// transaction ends.
@@ -28,10 +30,12 @@ public struct Cursor: ~Copyable {
         }
     }
 
-    init(transaction: OpaquePointer, database: Database) throws(LMDBError) {
+    init(transaction: OpaquePointer, database: Database, recordingInto changes: ChangeSet? = nil) throws(LMDBError) {
         var cursor: OpaquePointer?
         try LMDBError.check(mdb_cursor_open(transaction, database.dbi, &cursor), "mdb_cursor_open")
         self.handle = cursor!
+        self.changes = changes
+        self.database = database
     }
 
     deinit {
@@ -63,6 +67,14 @@ public struct Cursor: ~Copyable {
 
     /// Deletes the entry under the cursor (write transactions only).
     public mutating func deleteCurrent() throws(LMDBError) {
+        if let changes {
+            // The pair, not only the key: in a duplicate-sorted database the cursor deletes
+            // one value, and the replay must delete that one too. Recorded first: the entry
+            // points into the page the delete changes. A failed delete fails the whole
+            // transaction, so the extra record is never journaled.
+            guard let current = try move(MDB_GET_CURRENT) else { return }
+            changes.record(.deletePair, database, key: current.key, value: current.value)
+        }
         try LMDBError.check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
     }
 

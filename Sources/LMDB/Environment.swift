@@ -74,6 +74,35 @@ public final class Environment: @unchecked Sendable {
         return result
     }
 
+    /// `write(_:)` for a store with a write-ahead log: the changes `body` makes are
+    /// recorded, appended to `log`, and committed only after the append returns. A failed
+    /// append aborts the transaction; a failed commit takes the append back.
+    public func write<Result>(
+        loggingTo log: any WriteAheadLog, _ body: (borrowing WriteTransaction) throws -> Result
+    ) throws -> Result {
+        let changes = ChangeSet()
+        let transaction = try WriteTransaction(environment: self, recordingInto: changes)
+        let result = try body(transaction)
+        guard !changes.isEmpty else {
+            try transaction.commit()
+            return result
+        }
+        try log.append(changes.bytes)
+        do {
+            try transaction.commit()
+        } catch {
+            try log.withdrawLastAppend()
+            throw error
+        }
+        return result
+    }
+
+    /// Writes a consistent copy of the environment, as of one snapshot, to `descriptor`
+    /// (compacted: free pages left out). Runs beside writers, in a read transaction.
+    public func copy(to descriptor: Int32) throws(LMDBError) {
+        try LMDBError.check(mdb_env_copyfd2(handle, descriptor, UInt32(MDB_CP_COMPACT)), "mdb_env_copyfd2")
+    }
+
     /// Opens (and with `.create`, creates) a named database. Creating needs a write
     /// transaction, so this runs one of its own.
     public func openDatabase(named name: String, flags: Database.Flags = []) throws -> Database {

@@ -2,12 +2,15 @@
 /// underlying cause (an errno text), as at every boundary of the project.
 public struct JournalError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Code: String, Hashable, Sendable {
-        /// The segment has no room left for the frames.
+        /// No room for the frames: in the segment, or on the disk (ENOSPC).
         case full
         /// The file system refused a read, write or flush.
         case io
         /// Frames that do not continue the journal (an LSN out of order).
         case invalidArgument
+        /// Segments that do not continue one another, or a journal that does not reach
+        /// what the data file holds.
+        case corrupted
     }
 
     public let code: Code

@@ -16,15 +16,22 @@ public protocol JournalFile: AnyObject {
 /// A journal segment on disk: created at its full size and zero-filled (written, not
 /// only allocated), so that a later `fdatasync` flushes the data written and no file-size
 /// or extent metadata.
+///
+/// Opened `O_DSYNC` by default, measured faster than a `pwrite` and an `fdatasync` (one
+/// system call, and the same one flush): each write is durable when it returns, and
+/// `sync()` has nothing left to do.
 public final class PosixJournalFile: JournalFile {
     public let size: Int
     private let descriptor: Int32
+    private let synchronousWrites: Bool
 
     /// Opens the segment at `path`, creating it zero-filled at `size` bytes if missing.
-    public init(path: String, size: Int) throws(JournalError) {
-        var descriptor = open(path, O_RDWR | O_CLOEXEC)
+    public init(path: String, size: Int, synchronousWrites: Bool = true) throws(JournalError) {
+        let flags = O_RDWR | O_CLOEXEC | (synchronousWrites ? O_DSYNC : 0)
+        var descriptor = open(path, flags)
         if descriptor < 0 && errno == ENOENT {
-            descriptor = try Self.create(path: path, size: size)
+            close(try Self.create(path: path, size: size))
+            descriptor = open(path, flags)
         }
         guard descriptor >= 0 else { throw Self.failure("cannot open the journal segment \(path)") }
         var status = stat()
@@ -33,6 +40,7 @@ public final class PosixJournalFile: JournalFile {
             throw Self.failure("cannot read the size of \(path)")
         }
         self.descriptor = descriptor
+        self.synchronousWrites = synchronousWrites
         self.size = Int(status.st_size)
     }
 
@@ -61,15 +69,14 @@ public final class PosixJournalFile: JournalFile {
             let wrote = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
             if wrote < 0 && errno == EINTR { continue }
             guard wrote > 0 else {
-                throw errno == ENOSPC
-                    ? JournalError(.full, "no space for the journal", cause: String(cString: strerror(errno)))
-                    : Self.failure("cannot write the journal at \(offset + done)")
+                throw errno == ENOSPC ? Self.noSpace() : Self.failure("cannot write the journal at \(offset + done)")
             }
             done += wrote
         }
     }
 
     public func sync() throws(JournalError) {
+        if synchronousWrites { return }
         while fdatasync(descriptor) != 0 {
             guard errno == EINTR else { throw Self.failure("cannot flush the journal") }
         }
@@ -88,9 +95,10 @@ public final class PosixJournalFile: JournalFile {
             let wrote = chunk.withUnsafeBytes { pwrite(descriptor, $0.baseAddress!, count, off_t(offset)) }
             if wrote < 0 && errno == EINTR { continue }
             guard wrote > 0 else {
+                let error = errno == ENOSPC ? noSpace() : failure("cannot zero-fill \(temporary)")
                 close(descriptor)
                 unlink(temporary)
-                throw failure("cannot zero-fill \(temporary)")
+                throw error
             }
             offset += wrote
         }
@@ -99,16 +107,26 @@ public final class PosixJournalFile: JournalFile {
             unlink(temporary)
             throw failure("cannot put the new journal segment \(path) in place")
         }
-        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let directory = open(parent.isEmpty ? "/" : parent, O_RDONLY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
-        }
+        syncDirectory(containing: path)
         return descriptor
     }
 
-    private static func failure(_ message: String) -> JournalError {
+    private static func noSpace() -> JournalError {
+        JournalError(.full, "no space on the disk for the journal", cause: String(cString: strerror(errno)))
+    }
+
+    static func failure(_ message: String) -> JournalError {
         JournalError(.io, message, cause: String(cString: strerror(errno)))
+    }
+}
+
+/// Flushes the directory holding `path`, so that a file created, renamed or removed there
+/// stays so after a power loss.
+func syncDirectory(containing path: String) {
+    let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+    let directory = open(parent.isEmpty ? "/" : parent, O_RDONLY | O_CLOEXEC)
+    if directory >= 0 {
+        _ = fsync(directory)
+        close(directory)
     }
 }

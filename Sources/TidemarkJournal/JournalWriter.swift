@@ -30,4 +30,14 @@ public final class JournalWriter {
         offset += bytes.count
         nextLSN += UInt64(frames.count)
     }
+
+    /// Takes back the last append of `count` bytes at `offset`: zeroes and flushes them, and
+    /// the next append goes there again.
+    func withdraw(count: Int, at offset: Int) throws(JournalError) {
+        precondition(offset + count == self.offset, "only the last append can be withdrawn")
+        try file.write([UInt8](repeating: 0, count: count), at: offset)
+        try file.sync()
+        self.offset = offset
+        nextLSN -= 1
+    }
 }

@@ -34,6 +34,10 @@ public protocol VersionStore: AnyObject, Sendable {
     /// reader slots), returning how many; housekeeping calls it about once a second.
     func clearStaleReaders() throws(StoreError) -> Int
 
+    /// Takes a checkpoint when one is due, in a store with a write-ahead journal, and
+    /// returns whether it did; housekeeping asks about once a second, off the writer.
+    func checkpointIfDue() throws(StoreError) -> Bool
+
     /// Applies `batch` in order in one transaction. A request that breaks a rule fails
     /// alone; a storage failure fails the whole batch, which then wrote nothing.
     func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch
@@ -42,6 +46,9 @@ public protocol VersionStore: AnyObject, Sendable {
 extension VersionStore {
     /// A backend without same-host readers has nothing to clear.
     public func clearStaleReaders() throws(StoreError) -> Int { 0 }
+
+    /// A backend without a journal has nothing to checkpoint.
+    public func checkpointIfDue() throws(StoreError) -> Bool { false }
 }
 
 /// Counts and sizes for `stats`.

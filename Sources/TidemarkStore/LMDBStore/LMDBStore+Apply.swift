@@ -34,7 +34,7 @@ extension LMDBStore {
             throw StoreError(.storageFull, "the data file is at its size limit (the rest is kept for compaction); nothing was written")
         }
         let applied = try guarded("cannot write") {
-            try environment.write { transaction in
+            try write { transaction in
                 let startLSN = try currentLSN(in: transaction)
                 var state = BatchState(lsn: startLSN, now: now)
                 // A lease that ended is expired before anything else in the batch, so a
@@ -69,7 +69,7 @@ extension LMDBStore {
     /// meta value, is that intermediate transaction. If even it cannot fit, nothing is
     /// lost, and the next commit that does fit plays the same part.
     private func settleAfterCompaction() {
-        _ = try? environment.write { transaction in
+        _ = try? write { transaction in
             let oldest = try transaction.value(in: schema.meta, forKey: Schema.MetaKey.oldest) ?? []
             try transaction.put(oldest, forKey: Schema.MetaKey.oldest, in: schema.meta)
         }

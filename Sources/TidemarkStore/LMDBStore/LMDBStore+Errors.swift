@@ -1,4 +1,5 @@
 import LMDB
+import TidemarkJournal
 
 extension LMDBStore {
     /// Runs `body`, turning whatever it throws into a `StoreError`: the one place where
@@ -17,6 +18,16 @@ extension LMDBStore {
 
     static func storeError(_ error: any Error, _ context: String) -> StoreError {
         if let error = error as? StoreError { return error }
+        if let error = error as? JournalError {
+            switch error.code {
+            case .full:
+                return StoreError(.storageFull, "the disk has no room for the journal; nothing was written", cause: error)
+            case .corrupted:
+                return StoreError(.corrupted, "\(context): \(error.message)", cause: error)
+            case .io, .invalidArgument:
+                return StoreError(.io, "\(context): \(error.message)", cause: error)
+            }
+        }
         guard let error = error as? LMDBError else {
             return StoreError(.io, context, cause: error)
         }

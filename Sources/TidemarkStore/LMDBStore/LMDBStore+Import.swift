@@ -57,7 +57,7 @@ extension LMDBStore {
         while start < records.endIndex {
             let end = min(start + batchSize, records.endIndex)
             try guarded("cannot import the records \(records[start].lsn)–\(records[end - 1].lsn)") {
-                try environment.write { transaction in
+                try write { transaction in
                     var lsn = try currentLSN(in: transaction)
                     // A sparse store continues across a gap; a dense one only at lsn + 1.
                     let continuesAcrossGap = sparse && lsn > 0 && first.lsn > lsn

@@ -19,6 +19,10 @@ public final class LMDBStore: VersionStore {
         public var closedIntentRetention: Milliseconds = 3_600_000
         /// Most names purged by one housekeeping pass, so it never holds the writer long.
         public var purgeBatch = 1000
+        /// How commits are journaled when `durable`: each one appended to the journal with
+        /// one flush, then committed to LMDB without its own. nil keeps LMDB's own two
+        /// flushes per commit.
+        public var journal: JournalOptions? = JournalOptions()
         /// The group whose members may read the data file in place (`serve
         /// --local-readers`); nil keeps the directory private to the server's user.
         public var localReaderGroup: UInt32?
@@ -34,6 +38,8 @@ public final class LMDBStore: VersionStore {
     let schema: Schema
     let clock: @Sendable () -> Milliseconds
     let directory: DataDirectory
+    /// The write-ahead journal, in a durable store that has one.
+    let journal: StoreJournal?
 
     /// Opens the store in `path`, creating the directory and a new epoch when needed.
     /// `clock` gives the wall time in milliseconds; tests pass a manual one.
@@ -46,9 +52,15 @@ public final class LMDBStore: VersionStore {
         self.limits = options.limits
         self.clock = clock
         directory = try DataDirectory(path: path, create: !options.readOnly, exclusive: !options.readOnly)
+        let journaling = options.durable && !options.readOnly ? options.journal : nil
+        let journaled = !options.readOnly && access(StoreJournal.directory(in: path), F_OK) == 0
+        if journaled, StoreJournal.mustRestore(in: path, options: options.journal ?? JournalOptions()) {
+            try StoreJournal.restoreCheckpoint(in: path)
+        }
         var environmentOptions = Environment.Options()
         environmentOptions.mapSize = options.mapSize
-        environmentOptions.durable = options.durable
+        // Journaled, LMDB commits without flushing: the journal's flush made it durable.
+        environmentOptions.durable = options.durable && journaling == nil
         environmentOptions.readOnly = options.readOnly
         environmentOptions.maxDatabases = UInt32(Schema.databaseCount)
         let environment: Environment
@@ -61,7 +73,15 @@ public final class LMDBStore: VersionStore {
         }
         self.environment = environment
         self.schema = schema
-        self.epoch = try Self.loadOrCreateEpoch(environment: environment, schema: schema)
+        if journaling != nil || journaled {
+            let journal = try StoreJournal.open(
+                environment: environment, schema: schema, path: path, options: journaling ?? JournalOptions(), now: clock())
+            self.journal = journaling == nil ? nil : journal
+            if journaling == nil { try StoreJournal.remove(journal, from: path, environment: environment) }
+        } else {
+            self.journal = nil
+        }
+        self.epoch = try Self.loadOrCreateEpoch(environment: environment, schema: schema, journal: journal)
         if !options.readOnly { try openForLocalReaders() }
     }
 
@@ -71,12 +91,18 @@ public final class LMDBStore: VersionStore {
         return Milliseconds(now.tv_sec) * 1000 + Milliseconds(now.tv_nsec / 1_000_000)
     }
 
-    private static func loadOrCreateEpoch(environment: Environment, schema: Schema) throws(StoreError) -> Epoch {
+    deinit {
+        journal?.markClean(environment: environment)
+    }
+
+    private static func loadOrCreateEpoch(
+        environment: Environment, schema: Schema, journal: StoreJournal?
+    ) throws(StoreError) -> Epoch {
         do {
             if let existing = try environment.read({ try schema.storedEpoch(in: $0) }) {
                 return existing
             }
-            return try environment.write { transaction in
+            return try write(environment: environment, schema: schema, journal: journal) { transaction in
                 let epoch = Epoch.random()
                 var bytes = ByteWriter.bigEndian(epoch.high)
                 bytes.append(contentsOf: ByteWriter.bigEndian(epoch.low))
@@ -89,6 +115,25 @@ public final class LMDBStore: VersionStore {
             }
         } catch {
             throw storeError(error, "cannot read or create the epoch")
+        }
+    }
+
+    /// Every write transaction of the store: journaled when the store has a journal, and
+    /// then recording in meta the sequence it is journaled as.
+    func write<Result>(_ body: (borrowing WriteTransaction) throws -> Result) throws -> Result {
+        try Self.write(environment: environment, schema: schema, journal: journal, body)
+    }
+
+    private static func write<Result>(
+        environment: Environment, schema: Schema, journal: StoreJournal?, _ body: (borrowing WriteTransaction) throws -> Result
+    ) throws -> Result {
+        guard let journal else { return try environment.write(body) }
+        return try environment.write(loggingTo: journal) { transaction in
+            let result = try body(transaction)
+            if transaction.hasChanges {
+                try transaction.put(ByteWriter.bigEndian(journal.nextSequence), forKey: Schema.MetaKey.journal, in: schema.meta)
+            }
+            return result
         }
     }
 }

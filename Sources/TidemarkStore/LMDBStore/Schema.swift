@@ -51,6 +51,9 @@ struct Schema: Sendable {
         static let format = Array("format".utf8)
         /// Present (one byte, 1) in a store imported from a backend whose LSNs have gaps.
         static let sparse = Array("sparse".utf8)
+        /// The journal sequence of the last transaction the data file holds (big-endian);
+        /// absent in a store never journaled.
+        static let journal = Array("journal".utf8)
         /// The server's activity counters, opaque to the store.
         static let activity = Array("activity".utf8)
         /// `source:` + a source's name -> the highest position recorded for it (big-endian).

@@ -18,4 +18,11 @@ extension Schema {
         let word = { (range: Range<Int>) in bytes[range].reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
         return Epoch(high: word(0..<8), low: word(8..<16))
     }
+
+    /// The journal sequence of the last transaction the data file holds, 0 if none.
+    func journalSequence<Transaction: TransactionReading & ~Copyable>(
+        in transaction: borrowing Transaction
+    ) throws -> UInt64 {
+        try transaction.withValue(in: meta, forKey: MetaKey.journal) { try ByteReader.bigEndian($0) } ?? 0
+    }
 }

@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The segments of one journal directory: listing, opening, creating and removing them.
+/// With `JournalFile`, the seam a crash test replaces to record every write and flush.
+public protocol JournalStorage: AnyObject {
+    /// The segments' first sequence numbers, in any order.
+    func segments() throws(JournalError) -> [UInt64]
+    func openSegment(startingAt sequence: UInt64) throws(JournalError) -> any JournalFile
+    /// A new zero-filled segment of `size` bytes, durably in place when this returns.
+    func createSegment(startingAt sequence: UInt64, size: Int) throws(JournalError) -> any JournalFile
+    /// Removes a segment, durably.
+    func removeSegment(startingAt sequence: UInt64) throws(JournalError)
+}
+
+/// Segments as files `<first sequence, 20 digits>.journal` in a directory.
+public final class PosixJournalStorage: JournalStorage {
+    public let directory: String
+    private let synchronousWrites: Bool
+
+    static let suffix = ".journal"
+
+    /// Creates `directory` (0700) when missing.
+    public init(directory: String, synchronousWrites: Bool = true) throws(JournalError) {
+        self.directory = directory
+        self.synchronousWrites = synchronousWrites
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw PosixJournalFile.failure("cannot create the journal directory \(directory)")
+        }
+    }
+
+    public func segments() throws(JournalError) -> [UInt64] {
+        guard let listing = opendir(directory) else {
+            throw PosixJournalFile.failure("cannot list the journal directory \(directory)")
+        }
+        defer { closedir(listing) }
+        var found: [UInt64] = []
+        while let entry = readdir(listing) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasSuffix(Self.suffix), let sequence = UInt64(name.dropLast(Self.suffix.count)) else { continue }
+            found.append(sequence)
+        }
+        return found
+    }
+
+    public func openSegment(startingAt sequence: UInt64) throws(JournalError) -> any JournalFile {
+        let path = path(of: sequence)
+        guard access(path, F_OK) == 0 else { throw PosixJournalFile.failure("cannot open the journal segment \(path)") }
+        return try PosixJournalFile(path: path, size: 0, synchronousWrites: synchronousWrites)
+    }
+
+    public func createSegment(startingAt sequence: UInt64, size: Int) throws(JournalError) -> any JournalFile {
+        try PosixJournalFile(path: path(of: sequence), size: size, synchronousWrites: synchronousWrites)
+    }
+
+    public func removeSegment(startingAt sequence: UInt64) throws(JournalError) {
+        let path = path(of: sequence)
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw PosixJournalFile.failure("cannot remove the journal segment \(path)")
+        }
+        syncDirectory(containing: path)
+    }
+
+    public func path(of sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return directory + "/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits + Self.suffix
+    }
+}
