@@ -81,6 +81,7 @@ public struct TidemarkApplication: Sendable {
             .init(service: housekeeper),
             .init(service: retainer),
             .init(service: recorder),
+            .init(service: Checkpointer(store: store, logger: logger)),
         ]
         if let endpoint = configuration.metrics, let metrics {
             let store = self.store
