@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Recovery's read of a segment: the frames from its start up to the first that is torn,
 /// zero (the end) or does not continue the LSNs. Everything after it was never
 /// acknowledged: a frame is acknowledged only once the flush after its write returned,
@@ -28,8 +32,7 @@ public struct JournalScan: Hashable, Sendable {
                 break scanning
             }
         }
-        let tail = bytes[offset...].lastIndex { $0 != 0 }.map { $0 + 1 - offset } ?? 0
-        return JournalScan(frames: frames, end: offset, tail: tail)
+        return JournalScan(frames: frames, end: offset, tail: nonZeroExtent(of: bytes[offset...]))
     }
 
     /// Zeroes the tail after the last good frame and flushes, so that frames appended
@@ -38,5 +41,26 @@ public struct JournalScan: Hashable, Sendable {
         guard tail > 0 else { return }
         try file.write([UInt8](repeating: 0, count: tail), at: end)
         try file.sync()
+    }
+
+    /// How far into `bytes` the last non-zero byte lies (0 when all are zero). Compared a
+    /// page at a time from the end: a segment is mostly zeros, and a byte-by-byte walk of
+    /// 16 MiB is slow in a debug build.
+    private static func nonZeroExtent(of bytes: ArraySlice<UInt8>) -> Int {
+        let page = 4096
+        let zeros = [UInt8](repeating: 0, count: page)
+        return bytes.withUnsafeBytes { buffer in
+            var end = buffer.count
+            while end > 0 {
+                let start = max(0, end - page)
+                let allZero = zeros.withUnsafeBytes { memcmp(buffer.baseAddress! + start, $0.baseAddress!, end - start) == 0 }
+                if !allZero {
+                    let last = buffer[start..<end].lastIndex { $0 != 0 }!
+                    return last + 1
+                }
+                end = start
+            }
+            return 0
+        }
     }
 }

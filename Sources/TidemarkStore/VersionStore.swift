@@ -38,6 +38,10 @@ public protocol VersionStore: AnyObject, Sendable {
     /// returns whether it did; housekeeping asks about once a second, off the writer.
     func checkpointIfDue() throws(StoreError) -> Bool
 
+    /// Called once the writer has stopped: a journaled store flushes its data file and
+    /// records a clean stop, so that the next start trusts the file without a rebuild.
+    func stopped()
+
     /// Applies `batch` in order in one transaction. A request that breaks a rule fails
     /// alone; a storage failure fails the whole batch, which then wrote nothing.
     func apply(_ batch: [MutationRequest]) throws(StoreError) -> AppliedBatch
@@ -46,6 +50,8 @@ public protocol VersionStore: AnyObject, Sendable {
 extension VersionStore {
     /// A backend without same-host readers has nothing to clear.
     public func clearStaleReaders() throws(StoreError) -> Int { 0 }
+
+    public func stopped() {}
 
     /// A backend without a journal has nothing to checkpoint.
     public func checkpointIfDue() throws(StoreError) -> Bool { false }
@@ -63,6 +69,8 @@ public struct StoreStatistics: Hashable, Sendable {
     public var usedBytes: Int
     public var mapBytes: Int
     public var durable: Bool
+    /// The write-ahead journal's extent, in a store that has one.
+    public var journal: JournalStatus?
 
     public init(
         lsn: LSN, oldest: LSN, records: Int, tables: Int, keys: Int, openIntents: Int,

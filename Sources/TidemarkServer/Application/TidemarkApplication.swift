@@ -104,6 +104,9 @@ public struct TidemarkApplication: Sendable {
 
     /// Serves until a shutdown signal or `shutdown()`.
     public func run() async throws {
+        // However the group ends, the writer has stopped by now; a journaled store can
+        // flush and say so, and its next start needs no rebuild.
+        defer { store.stopped() }
         try await serviceGroup.run()
     }
 

@@ -30,6 +30,14 @@ enum StatisticsJSON {
             "checks": ActivityJSON.checks(counted.checks),
             "counting_since": JSONValue(counted.countingSince),
         ]
+        if let journal = store.journal {
+            result["journal"] = .object([
+                "segments": JSONValue(journal.segments),
+                "bytes": JSONValue(journal.bytes),
+                "first": JSONValue(journal.first),
+                "next": JSONValue(journal.next),
+            ])
+        }
         // Per-table activity only when asked for: `tables: []` means every table.
         if let tables {
             let names = tables.isEmpty ? counted.tables.keys.sorted() : tables

@@ -10,6 +10,10 @@ extension LMDBStore {
         try journal?.checkpoint(environment: environment, schema: schema, now: clock())
     }
 
+    public func stopped() {
+        journal?.markClean(environment: environment)
+    }
+
     /// The journal's extent, for `stats` and `verify`; nil without one.
     public var journalStatus: JournalStatus? {
         journal.map { journal in

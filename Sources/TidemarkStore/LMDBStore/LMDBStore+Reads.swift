@@ -58,7 +58,7 @@ extension LMDBStore {
     }
 
     public func statistics() throws(StoreError) -> StoreStatistics {
-        try guarded("cannot read statistics") {
+        var statistics = try guarded("cannot read statistics") {
             let info = try environment.info()
             return try environment.read { transaction in
                 StoreStatistics(
@@ -74,6 +74,8 @@ extension LMDBStore {
                     durable: options.durable)
             }
         }
+        statistics.journal = journalStatus
+        return statistics
     }
 
     public func savedActivity() throws(StoreError) -> [UInt8]? {

@@ -23,6 +23,9 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
     private let dataPath: String
     private let lock = NSLock()
     private var lastCheckpoint: (time: Milliseconds, bytes: Int)
+    /// Set once a stop flushed the data file and said so in `journal/state`; a write after
+    /// that must say `open` again first.
+    private var markedClean = false
 
     static let directoryName = "journal"
     static let checkpointName = "checkpoint.mdb"
@@ -35,6 +38,10 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
     }
 
     func append(_ changes: [UInt8]) throws {
+        if lock.withLock({ markedClean }) {
+            try Self.writeState("open \(options.bootIdentity())", in: dataPath)
+            lock.withLock { markedClean = false }
+        }
         try journal.append(changes)
     }
 
@@ -184,8 +191,8 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
 
     /// After a stop that flushed the data file, the next start trusts it as it is.
     func markClean(environment: Environment) {
-        guard (try? environment.sync()) != nil else { return }
-        try? Self.writeState("clean", in: dataPath)
+        guard (try? environment.sync()) != nil, (try? Self.writeState("clean", in: dataPath)) != nil else { return }
+        lock.withLock { markedClean = true }
     }
 
     /// Ends journaling in `path` (a durable store opened with `--sync none`): the data

@@ -45,6 +45,7 @@ struct StoreVerifier {
         try checkPending(open, in: transaction)
         try checkNames(in: transaction)
         try checkSources(in: transaction)
+        try checkJournal(in: transaction)
     }
 
     // MARK: Meta and log

@@ -29,6 +29,8 @@ public struct Discrepancy: Hashable, Sendable, CustomStringConvertible {
         case nameDeps = "name_deps"
         /// `name_expiry` entries.
         case nameExpiry = "name_expiry"
+        /// The write-ahead journal: its segments, frames, and agreement with the data file.
+        case journal
     }
 
     public var kind: Kind
@@ -65,6 +67,23 @@ public struct VerificationReport: Hashable, Sendable {
     public var intents = 0
     public var names = 0
     public var discrepancies: [Discrepancy] = []
+    /// The write-ahead journal, in a store that has one.
+    public var journal: JournalSummary?
+
+    /// What `verify` read of the journal.
+    public struct JournalSummary: Hashable, Sendable {
+        public var segments: Int
+        /// The oldest transaction kept and the one after the newest.
+        public var first: UInt64
+        public var next: UInt64
+        /// The last transaction the data file holds.
+        public var held: UInt64
+        /// Journaled transactions the data file does not hold yet (after an unclean stop:
+        /// the server replays them at its next start).
+        public var pending: UInt64 { next > held + 1 ? next - held - 1 : 0 }
+        /// Bytes of a write a crash cut, never acknowledged (zeroed at the next start).
+        public var tornTail: Int
+    }
 
     public init(epoch: Epoch, lsn: LSN = 0, oldest: LSN = 0) {
         self.epoch = epoch
@@ -76,8 +95,12 @@ public struct VerificationReport: Hashable, Sendable {
 
     /// One line for people.
     public var summary: String {
-        let checked = "\(records) records (\(oldest)...\(lsn)), \(tables) tables, \(keys) keys, "
+        var checked = "\(records) records (\(oldest)...\(lsn)), \(tables) tables, \(keys) keys, "
             + "\(intents) intents, \(names) names"
+        if let journal {
+            checked += ", journal \(journal.first)...\(journal.next - 1) in \(journal.segments) segments"
+                + " (\(journal.pending) not yet in the data file)"
+        }
         if isClean { return "ok: epoch \(epoch.hex), \(checked): no discrepancies" }
         let count = discrepancies.count
         return "FAILED: epoch \(epoch.hex), \(checked): \(count) discrepanc\(count == 1 ? "y" : "ies")"
@@ -88,6 +111,10 @@ public struct VerificationReport: Hashable, Sendable {
     public var jsonText: String {
         var text = "{\"ok\":\(isClean),\"epoch\":\(Self.quoted(epoch.hex)),\"lsn\":\(lsn),\"oldest\":\(oldest)"
         text += ",\"records\":\(records),\"tables\":\(tables),\"keys\":\(keys),\"intents\":\(intents),\"names\":\(names)"
+        if let journal {
+            text += ",\"journal\":{\"segments\":\(journal.segments),\"first\":\(journal.first),\"next\":\(journal.next)"
+                + ",\"held\":\(journal.held),\"pending\":\(journal.pending),\"torn_tail\":\(journal.tornTail)}"
+        }
         text += ",\"discrepancies\":["
         text += discrepancies.map { discrepancy in
             "{\"kind\":\(Self.quoted(discrepancy.kind.rawValue)),\"subject\":\(Self.quoted(discrepancy.subject))"
