@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "TidemarkServerTests",
             dependencies: [
-                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport", "TidemarkLocalReader", "LMDB",
+                "TidemarkServer", "TidemarkClient", "TidemarkTestSupport", "TidemarkLocalReader", "LMDB", "TidemarkJournal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
