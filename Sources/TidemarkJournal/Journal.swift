@@ -17,6 +17,8 @@ public final class Journal: @unchecked Sendable {
     /// Where the last append began, so a failed commit can take it back.
     private var lastAppend: (offset: Int, count: Int)?
     private var failure: JournalError?
+    /// Whether a spare segment should be prepared (none is known to be ready).
+    private var spareWanted = true
 
     private struct Segment {
         var first: UInt64
@@ -92,7 +94,14 @@ public final class Journal: @unchecked Sendable {
         let frame = JournalFrame(lsn: writer.nextLSN, payload: payload)
         let size = JournalFrame.headerSize + payload.count
         if writer.offset + size > segments[segments.count - 1].file.size {
-            let file = try storage.createSegment(startingAt: frame.lsn, size: max(segmentSize, size))
+            let needed = max(segmentSize, size)
+            let file: any JournalFile
+            if let spare = try storage.adoptSpare(startingAt: frame.lsn, size: needed) {
+                file = spare
+            } else {
+                file = try storage.createSegment(startingAt: frame.lsn, size: needed)
+            }
+            spareWanted = true
             segments.append(Segment(first: frame.lsn, file: file))
             writer = JournalWriter(file: file, after: JournalScan(frames: [], end: 0, tail: 0), nextLSN: frame.lsn)
         }
@@ -129,12 +138,25 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
+    /// Prepares the next segment while the current one is past half full, off the writer's
+    /// thread (a checkpoint tick calls it): zero-filling 16 MiB takes tens of milliseconds,
+    /// which every write queued behind a rotation would otherwise wait.
+    public func prepareSpareIfNeeded() throws(JournalError) {
+        let wanted = lock.withLock {
+            spareWanted && writer.offset > segments[segments.count - 1].file.size / 2
+        }
+        guard wanted else { return }
+        let prepared = try storage.prepareSpare(size: segmentSize)
+        lock.withLock { spareWanted = !prepared }
+    }
+
     /// Removes every segment: the journal's frames are all elsewhere now, and it is not
     /// written again.
     public func removeAll() throws(JournalError) {
         lock.lock()
         defer { lock.unlock() }
         for segment in segments { try storage.removeSegment(startingAt: segment.first) }
+        try storage.removeSpare()
         segments.removeAll()
         failure = JournalError(.io, "the journal was removed")
     }

@@ -12,6 +12,19 @@ public protocol JournalStorage: AnyObject {
     func createSegment(startingAt sequence: UInt64, size: Int) throws(JournalError) -> any JournalFile
     /// Removes a segment, durably.
     func removeSegment(startingAt sequence: UInt64) throws(JournalError)
+    /// Zero-fills a spare segment of `size` bytes ahead of need, so that the writer's next
+    /// rotation does not wait for it; false if this storage keeps no spare.
+    func prepareSpare(size: Int) throws(JournalError) -> Bool
+    /// The spare, durably renamed into place as the segment starting at `sequence`; nil
+    /// if there is none of at least `size` bytes.
+    func adoptSpare(startingAt sequence: UInt64, size: Int) throws(JournalError) -> (any JournalFile)?
+    func removeSpare() throws(JournalError)
+}
+
+extension JournalStorage {
+    public func prepareSpare(size: Int) throws(JournalError) -> Bool { false }
+    public func adoptSpare(startingAt sequence: UInt64, size: Int) throws(JournalError) -> (any JournalFile)? { nil }
+    public func removeSpare() throws(JournalError) {}
 }
 
 /// Segments as files `<first sequence, 20 digits>.journal` in a directory.
@@ -60,6 +73,30 @@ public final class PosixJournalStorage: JournalStorage {
             throw PosixJournalFile.failure("cannot remove the journal segment \(path)")
         }
         syncDirectory(containing: path)
+    }
+
+    /// Not named like a segment, so a listing never takes it for one. Zero-filled and
+    /// never written, so once renamed into place it reads as an empty segment.
+    private var sparePath: String { directory + "/spare.segment" }
+
+    public func prepareSpare(size: Int) throws(JournalError) -> Bool {
+        if access(sparePath, F_OK) != 0 { _ = try PosixJournalFile(path: sparePath, size: size, synchronousWrites: false) }
+        return true
+    }
+
+    public func adoptSpare(startingAt sequence: UInt64, size: Int) throws(JournalError) -> (any JournalFile)? {
+        var status = stat()
+        guard stat(sparePath, &status) == 0, Int(status.st_size) >= size else { return nil }
+        let path = path(of: sequence)
+        guard rename(sparePath, path) == 0 else { return nil }
+        syncDirectory(containing: path)
+        return try PosixJournalFile(path: path, size: 0, synchronousWrites: synchronousWrites)
+    }
+
+    public func removeSpare() throws(JournalError) {
+        guard unlink(sparePath) == 0 || errno == ENOENT else {
+            throw PosixJournalFile.failure("cannot remove the spare journal segment \(sparePath)")
+        }
     }
 
     public func path(of sequence: UInt64) -> String {

@@ -1,6 +1,13 @@
 extension LMDBStore {
+    /// Also prepares the journal's next segment when the current one is past half full.
     public func checkpointIfDue() throws(StoreError) -> Bool {
-        guard let journal, journal.checkpointDue(now: clock()) else { return false }
+        guard let journal else { return false }
+        do {
+            try journal.journal.prepareSpareIfNeeded()
+        } catch {
+            throw Self.storeError(error, "cannot prepare the next journal segment")
+        }
+        guard journal.checkpointDue(now: clock()) else { return false }
         try checkpoint()
         return true
     }
