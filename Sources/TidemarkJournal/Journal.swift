@@ -106,7 +106,22 @@ public final class Journal: @unchecked Sendable {
             writer = JournalWriter(file: file, after: JournalScan(frames: [], end: 0, tail: 0), nextLSN: frame.lsn)
         }
         let offset = writer.offset
-        try writer.append([frame])
+        do {
+            try writer.append([frame])
+        } catch {
+            // A write or flush that failed may have left the frame, whole or torn, where
+            // the next append would overwrite it. But if the next one goes to a new
+            // segment instead, the frame stays behind it, and recovery refuses a journal
+            // whose segments do not continue one another (or replays a refused write). So
+            // it is zeroed now; if even that fails, no later append is taken.
+            do {
+                try writer.discard(count: size)
+            } catch let discarding {
+                failure = JournalError(
+                    .io, "the journal could not take back a failed write; restart the server", cause: discarding.message)
+            }
+            throw error
+        }
         lastAppend = (offset, size)
         return frame.lsn
     }

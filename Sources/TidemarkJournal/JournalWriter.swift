@@ -31,6 +31,13 @@ public final class JournalWriter {
         nextLSN += UInt64(frames.count)
     }
 
+    /// Zeroes and flushes `count` bytes where the next frame goes: what a failed append
+    /// may have left there.
+    func discard(count: Int) throws(JournalError) {
+        try file.write([UInt8](repeating: 0, count: count), at: offset)
+        try file.sync()
+    }
+
     /// Takes back the last append of `count` bytes at `offset`: zeroes and flushes them, and
     /// the next append goes there again.
     func withdraw(count: Int, at offset: Int) throws(JournalError) {

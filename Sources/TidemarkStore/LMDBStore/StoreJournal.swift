@@ -213,6 +213,11 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
     // MARK: - Files
 
     private static func writeState(_ text: String, in path: String) throws(StoreError) {
+        // The storage creates the directory for its segments, but a test's storage may
+        // keep them elsewhere.
+        if mkdir(directory(in: path), 0o700) != 0 && errno != EEXIST {
+            throw StoreError(.io, "cannot create \(directory(in: path)): \(DataDirectory.errnoText())")
+        }
         let final = directory(in: path) + "/state"
         let temporary = final + ".new"
         let bytes = Array((text + "\n").utf8)
