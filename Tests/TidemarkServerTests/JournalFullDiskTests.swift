@@ -54,23 +54,26 @@ struct JournalFullDiskTests {
             try await LineClient.with(server.socketPath) { client in
                 var acknowledged: [Int64] = []
                 space.isFull = true
-                var refusal: JSONObject?
+                var refusal: (error: JSONObject?, params: JSONValue)?
                 for index in 0..<2_000 where refusal == nil {
-                    let response = try await client.request(
-                        "write", ["changes": [["table": "t", "keys": [.string("k\(index)")]]], "meta": ["n": JSONValue(Int64(index))]])
+                    let params: JSONValue = [
+                        "changes": [["table": "t", "keys": [.string("k\(index)")]]], "meta": ["n": JSONValue(Int64(index))],
+                    ]
+                    let response = try await client.request("write", params)
                     if let lsn = response.objectValue?["result"]?.objectValue?["lsn"]?.int64Value {
                         acknowledged.append(lsn)
                     } else {
-                        refusal = response.objectValue?["error"]?.objectValue
+                        refusal = (response.objectValue?["error"]?.objectValue, params)
                     }
                 }
-                let error = try #require(refusal, "a 64 KiB segment must fill up")
-                #expect(error["code"] == -32002)
+                let refused = try #require(refusal, "a 64 KiB segment must fill up")
+                #expect(refused.error?["code"] == -32002)
                 #expect(acknowledged.count > 10, "the preallocated segment took writes before it filled")
                 let stats = try await client.result("stats")
                 #expect(stats.objectValue?["lsn"]?.int64Value == acknowledged.last, "the refused write left no record")
-                // Still full: still refused, and still nothing recorded.
-                let refusedAgain = try await client.request("write", ["changes": [["table": "t"]]])
+                // Still full: the same write is still refused (a smaller one might still fit
+                // in the rest of the segment), and still nothing is recorded.
+                let refusedAgain = try await client.request("write", refused.params)
                 #expect(refusedAgain.objectValue?["error"]?.objectValue?["code"] == -32002)
                 space.isFull = false
                 let resumed = try await client.result("write", ["changes": [["table": "t", "keys": ["after"]]]])
