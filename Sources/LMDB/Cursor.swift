@@ -11,6 +11,8 @@ public struct Cursor: ~Copyable {
     private let handle: OpaquePointer
     private let changes: ChangeSet?
     private let database: Database
+    /// Whether a recorded delete must name the value too (a duplicate-sorted database).
+    private let hasDuplicates: Bool
 
     /// A key and value pointing into the map, valid until the cursor moves or the
     /// transaction ends.
@@ -36,6 +38,9 @@ public struct Cursor: ~Copyable {
         self.handle = cursor!
         self.changes = changes
         self.database = database
+        var flags: UInt32 = 0
+        if changes != nil { _ = mdb_dbi_flags(transaction, database.dbi, &flags) }
+        self.hasDuplicates = flags & UInt32(MDB_DUPSORT) != 0
     }
 
     deinit {
@@ -68,12 +73,17 @@ public struct Cursor: ~Copyable {
     /// Deletes the entry under the cursor (write transactions only).
     public mutating func deleteCurrent() throws(LMDBError) {
         if let changes {
-            // The pair, not only the key: in a duplicate-sorted database the cursor deletes
-            // one value, and the replay must delete that one too. Recorded first: the entry
+            // In a duplicate-sorted database the cursor deletes one value, and the replay
+            // must delete that one too; otherwise the key alone says it, and a compaction's
+            // frame holds its records' keys, not the records. Recorded first: the entry
             // points into the page the delete changes. A failed delete fails the whole
             // transaction, so the extra record is never journaled.
             guard let current = try move(MDB_GET_CURRENT) else { return }
-            changes.record(.deletePair, database, key: current.key, value: current.value)
+            if hasDuplicates {
+                changes.record(.deletePair, database, key: current.key, value: current.value)
+            } else {
+                changes.record(.deleteKey, database, key: current.key, value: nil)
+            }
         }
         try LMDBError.check(mdb_cursor_del(handle, 0), "mdb_cursor_del")
     }

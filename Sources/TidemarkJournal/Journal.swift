@@ -91,6 +91,11 @@ public final class Journal: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
+        guard !payload.isEmpty, payload.count <= JournalFrame.maxPayload else {
+            throw JournalError(
+                .invalidArgument,
+                "a transaction of \(payload.count) bytes does not fit in one journal frame (1 byte to 1 GiB); nothing was written")
+        }
         let frame = JournalFrame(lsn: writer.nextLSN, payload: payload)
         let size = JournalFrame.headerSize + payload.count
         if writer.offset + size > segments[segments.count - 1].file.size {

@@ -12,9 +12,10 @@ public struct JournalFrame: Hashable, Sendable {
     }
 
     public static let headerSize = 16
-    /// The largest payload a frame holds: bounds what a corrupt length can make a reader
-    /// allocate.
-    public static let maxPayload = 64 << 20
+    /// The largest payload a frame holds (a compaction of millions of records is one
+    /// transaction). A reader never allocates more than the segment it reads, so a corrupt
+    /// length cannot make it allocate this much.
+    public static let maxPayload = 1 << 30
 
     /// The frame's bytes. The payload must not be empty (a zero length marks the end).
     public var encoded: [UInt8] {
