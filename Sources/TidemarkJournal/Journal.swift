@@ -49,22 +49,18 @@ public final class Journal: @unchecked Sendable {
         if segments.isEmpty {
             segments.append(Segment(first: emptyStart, file: try storage.createSegment(startingAt: emptyStart, size: segmentSize)))
         }
-        var scan = JournalScan(frames: [], end: 0, tail: 0)
-        var next = segments[0].first
-        for (index, segment) in segments.enumerated() {
-            guard segment.first == next else {
-                throw JournalError(
-                    .corrupted, "journal segment \(segment.first) does not continue the one before it, which ends at \(next - 1)")
-            }
-            scan = try JournalScan.read(segment.file, firstLSN: segment.first)
-            next = segment.first + UInt64(scan.frames.count)
-            if index < segments.count - 1 && scan.tail > 0 {
-                throw JournalError(.corrupted, "journal segment \(segment.first) has damaged frames before its end")
-            }
-        }
+        let inspection = try JournalInspection.inspect(segments.map { ($0.first, $0.file) })
+        if let problem = inspection.problems.first { throw JournalError(.corrupted, "journal \(problem)") }
+        let scan = inspection.lastScan ?? JournalScan(frames: [], end: 0, tail: 0)
         try scan.discardTail(of: segments[segments.count - 1].file)
         self.segments = segments
-        writer = JournalWriter(file: segments[segments.count - 1].file, after: scan, nextLSN: next)
+        writer = JournalWriter(file: segments[segments.count - 1].file, after: scan, nextLSN: inspection.next)
+    }
+
+    /// The sequence the next append gets; read by every journaled transaction, so it
+    /// costs one lock and nothing more.
+    public var nextSequence: UInt64 {
+        lock.withLock { writer.nextLSN }
     }
 
     /// Calls `body` with every frame kept from `sequence` on, in order.

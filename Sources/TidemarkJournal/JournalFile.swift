@@ -124,9 +124,14 @@ public final class PosixJournalFile: JournalFile {
 /// stays so after a power loss.
 func syncDirectory(containing path: String) {
     let parent = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-    let directory = open(parent.isEmpty ? "/" : parent, O_RDONLY | O_CLOEXEC)
-    if directory >= 0 {
-        _ = fsync(directory)
-        close(directory)
-    }
+    syncDirectory(parent.isEmpty ? "/" : parent)
+}
+
+/// Flushes `directory` itself: what a rename or removal in it needs to survive a power
+/// loss. The store's checkpoint and state files use it too.
+public func syncDirectory(_ directory: String) {
+    let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return }
+    _ = fsync(descriptor)
+    close(descriptor)
 }

@@ -14,23 +14,39 @@ public struct JournalInspection: Hashable, Sendable {
     /// Everything that is not as the journal writes it.
     public var problems: [String] = []
 
+    /// The last segment's scan, from which the journal's writer continues.
+    public var lastScan: JournalScan?
+
     public static func inspect(_ storage: any JournalStorage) throws(JournalError) -> JournalInspection {
+        var segments: [(first: UInt64, file: any JournalFile)] = []
+        for start in try storage.segments().sorted() {
+            segments.append((start, try storage.openSegment(startingAt: start)))
+        }
+        return try inspect(segments)
+    }
+
+    /// Reads `segments`, already opened and in order: what `verify` reports, and what
+    /// `Journal` refuses to open over when `problems` is not empty.
+    public static func inspect(_ segments: [(first: UInt64, file: any JournalFile)]) throws(JournalError) -> JournalInspection {
         var inspection = JournalInspection()
-        inspection.segments = try storage.segments().sorted()
-        guard let first = inspection.segments.first else { return inspection }
+        inspection.segments = segments.map(\.first)
+        guard let first = segments.first?.first else { return inspection }
         inspection.first = first
         var next = first
-        for (index, start) in inspection.segments.enumerated() {
-            if start != next {
-                inspection.problems.append("segment \(start) does not continue the frames before it, which end at \(next - 1)")
+        for (index, segment) in segments.enumerated() {
+            if segment.first != next {
+                inspection.problems.append(
+                    "segment \(segment.first) does not continue the frames before it, which end at \(next - 1)")
             }
-            let scan = try JournalScan.read(try storage.openSegment(startingAt: start), firstLSN: start)
-            next = start + UInt64(scan.frames.count)
+            let scan = try JournalScan.read(segment.file, firstLSN: segment.first)
+            next = segment.first + UInt64(scan.frames.count)
             inspection.frames += scan.frames.count
-            if index == inspection.segments.count - 1 {
+            if index == segments.count - 1 {
                 inspection.tornTail = scan.tail
+                inspection.lastScan = scan
             } else if scan.tail > 0 {
-                inspection.problems.append("segment \(start) has \(scan.tail) damaged bytes after frame \(next - 1), before its end")
+                inspection.problems.append(
+                    "segment \(segment.first) has \(scan.tail) damaged bytes after frame \(next - 1), before its end")
             }
         }
         inspection.next = next

@@ -50,7 +50,7 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
     }
 
     /// The sequence the next transaction is journaled as, which it records in meta.
-    var nextSequence: UInt64 { journal.status.next }
+    var nextSequence: UInt64 { journal.nextSequence }
 
     // MARK: - Start
 
@@ -179,7 +179,7 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
             unlink(temporary)
             throw StoreError(.io, "cannot put the checkpoint in place in \(dataPath): \(DataDirectory.errnoText())")
         }
-        Self.syncDirectory(dataPath)
+        syncDirectory(dataPath)
         do {
             try journal.release(through: held)
         } catch {
@@ -253,12 +253,5 @@ final class StoreJournal: WriteAheadLog, @unchecked Sendable {
             }
         }
         guard fsync(output) == 0 else { throw StoreError(.io, "cannot flush \(destination): \(DataDirectory.errnoText())") }
-    }
-
-    private static func syncDirectory(_ path: String) {
-        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        _ = fsync(descriptor)
-        close(descriptor)
     }
 }
