@@ -11,8 +11,6 @@ public struct Cursor: ~Copyable {
     private let handle: OpaquePointer
     private let changes: ChangeSet?
     private let database: Database
-    /// Whether a recorded delete must name the value too (a duplicate-sorted database).
-    private let hasDuplicates: Bool
 
     /// A key and value pointing into the map, valid until the cursor moves or the
     /// transaction ends.
@@ -38,9 +36,6 @@ public struct Cursor: ~Copyable {
         self.handle = cursor!
         self.changes = changes
         self.database = database
-        var flags: UInt32 = 0
-        if changes != nil { _ = mdb_dbi_flags(transaction, database.dbi, &flags) }
-        self.hasDuplicates = flags & UInt32(MDB_DUPSORT) != 0
     }
 
     deinit {
@@ -79,7 +74,7 @@ public struct Cursor: ~Copyable {
             // points into the page the delete changes. A failed delete fails the whole
             // transaction, so the extra record is never journaled.
             guard let current = try move(MDB_GET_CURRENT) else { return }
-            if hasDuplicates {
+            if database.hasDuplicates {
                 changes.record(.deletePair, database, key: current.key, value: current.value)
             } else {
                 changes.record(.deleteKey, database, key: current.key, value: nil)

@@ -119,14 +119,22 @@ public final class Environment: @unchecked Sendable {
                 mdb_txn_abort(transaction)
                 throw LMDBError(returnCode: returnCode, operation: "mdb_dbi_open(\(name))")
             }
+            let database: Database
+            do {
+                database = try Database.opened(dbi, in: transaction)
+            } catch {
+                mdb_txn_abort(transaction)
+                throw error
+            }
             try LMDBError.check(mdb_txn_commit(transaction), "mdb_txn_commit")
-            return Database(dbi: dbi)
+            return database
         }
         let transaction = try WriteTransaction(environment: self)
         var dbi: MDB_dbi = 0
         try LMDBError.check(mdb_dbi_open(transaction.handle, name, flags.rawValue, &dbi), "mdb_dbi_open(\(name))")
+        let database = try Database.opened(dbi, in: transaction.handle)
         try transaction.commit()
-        return Database(dbi: dbi)
+        return database
     }
 
     /// Flushes buffers to disk; needed after commits made with `durable == false`.
