@@ -58,16 +58,16 @@ struct CaptureEndToEndTests {
         // 10,000 transactions, one row each, committed one after another inside PostgreSQL.
         let writer = try fixture.postgres.psqlProcess(
             "DO $$ BEGIN FOR i IN 1..\(total) LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
-        try await fixture.waitForRecords("a part of the stream") { $0.count >= 1500 }
+        try await fixture.waitForRecords("a part of the stream") { $0.transactionCount >= 1500 }
         await fixture.killCapture()
         try await Task.sleep(for: .milliseconds(300))  // the stream goes on without a capture
         try await fixture.startCapture()
         // Killed again mid-stream, at a random point, to land inside the pipeline.
-        try await fixture.waitForRecords("more of the stream") { $0.count >= 5000 }
+        try await fixture.waitForRecords("more of the stream") { $0.transactionCount >= 5000 }
         await fixture.killCapture()
         try await fixture.startCapture()
         #expect(await writer.waitForExit() == 0, "\(writer.outputText)")
-        let records = try await fixture.waitForRecordCount(total, seconds: 120)
+        let records = try await fixture.waitForTransactions(total, seconds: 120)
         try await expectExactlyOnce(records, table: "events", ids: 1...total, fixture: fixture)
     }
 
@@ -83,11 +83,14 @@ struct CaptureEndToEndTests {
             let total = 1_000
             let writer = try fixture.postgres.psqlProcess(
                 "DO $$ BEGIN FOR i IN 1..\(total) LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
-            try await fixture.waitForRecords("a part of the stream") { $0.count >= 200 }
+            try await fixture.waitForRecords("a part of the stream") { $0.transactionCount >= 200 }
             await fixture.killCapture()
             try await fixture.startCapture()
             #expect(await writer.waitForExit() == 0, "\(writer.outputText)")
-            let records = try await fixture.waitForRecordCount(total, seconds: 120)
+            let records = try await fixture.waitForTransactions(total, seconds: 120)
+            // One etcd round per write cannot keep up with a loop of commits: the backlog
+            // that builds goes into shared records.
+            #expect(records.count < total, "\(records.count) records for \(total) transactions")
             try await expectExactlyOnce(records, table: "events", ids: 1...total, fixture: fixture, verifyData: false)
             await cluster.stop()
         } catch {
@@ -104,7 +107,7 @@ struct CaptureEndToEndTests {
         let total = 3000
         let writer = try fixture.postgres.psqlProcess(
             "DO $$ BEGIN FOR i IN 1..1500 LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
-        try await fixture.waitForRecords("a part of the stream") { $0.count >= 500 }
+        try await fixture.waitForRecords("a part of the stream") { $0.transactionCount >= 500 }
         await fixture.killServer()
         #expect(await writer.waitForExit() == 0, "\(writer.outputText)")
         // Committed while Tidemark is down: however far the capture had got when the server
@@ -113,7 +116,7 @@ struct CaptureEndToEndTests {
         try await fixture.postgres.psql(
             "DO $$ BEGIN FOR i IN 1501..\(total) LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
         try await fixture.startServer()
-        let records = try await fixture.waitForRecordCount(total, seconds: 120)
+        let records = try await fixture.waitForTransactions(total, seconds: 120)
         try await expectExactlyOnce(records, table: "events", ids: 1...total, fixture: fixture)
         let capture = try #require(fixture.capture)
         #expect(await capture.waitForOutput("reconnecting", seconds: 10), "\(capture.outputText)")
@@ -126,7 +129,7 @@ struct CaptureEndToEndTests {
         try await fixture.startCapture()
         let writer = try fixture.postgres.psqlProcess(
             "DO $$ BEGIN FOR i IN 1..3000 LOOP INSERT INTO events VALUES (i); COMMIT; END LOOP; END $$")
-        try await fixture.waitForRecords("a part of the stream") { $0.count >= 300 }
+        try await fixture.waitForRecords("a part of the stream") { $0.transactionCount >= 300 }
         // Immediate: no checkpoint, so the slot's saved position falls back and PostgreSQL
         // sends again transactions Tidemark already has.
         try await fixture.postgres.restart(mode: "immediate")
@@ -135,7 +138,7 @@ struct CaptureEndToEndTests {
         let committed = try await fixture.postgres.psql("SELECT id FROM events ORDER BY id").split(separator: "\n").compactMap { Int($0) }
         #expect(committed.count > 800)
         let records = try await fixture.waitForRecords("every committed row") { records in
-            records.contains { $0.changes.first?.keys == ["100500"] }
+            records.contains { $0.changes.contains { $0.keys?.contains("100500") == true } }
         }
         try await expectExactlyOnce(records, table: "events", ids: committed, fixture: fixture)
     }
@@ -209,7 +212,7 @@ struct CaptureEndToEndTests {
         #expect(fixture.capture?.isRunning == true)
     }
 
-    /// Each id in exactly one record, one record per transaction, positions increasing, and
+    /// Each id in exactly one record, every transaction counted once, positions increasing, and
     /// Tidemark's data clean.
     private func expectExactlyOnce(
         _ records: [Record], table: String, ids: some Sequence<Int>, fixture: CaptureFixture, verifyData: Bool = true,
@@ -228,7 +231,7 @@ struct CaptureEndToEndTests {
         #expect(missing.isEmpty, "missing: \(missing.sorted().prefix(20))", sourceLocation: sourceLocation)
         #expect(twice.isEmpty, "recorded twice: \(twice.sorted().prefix(20))", sourceLocation: sourceLocation)
         #expect(unexpected.isEmpty, "not committed: \(unexpected.sorted().prefix(20))", sourceLocation: sourceLocation)
-        #expect(records.count == expected.count, sourceLocation: sourceLocation)
+        #expect(records.transactionCount == expected.count, sourceLocation: sourceLocation)
         let positions = records.compactMap { $0.metaObject?["lsn"]?.stringValue }.compactMap(Self.walPosition)
         #expect(positions == positions.sorted() && Set(positions).count == positions.count, sourceLocation: sourceLocation)
         await fixture.killServer()

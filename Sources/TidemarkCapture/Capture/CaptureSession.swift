@@ -62,6 +62,9 @@ struct CaptureSession {
 
         let state = SessionFlow()
         let (pending, queue) = AsyncStream.makeStream(of: PendingWrite.self)
+        let backlog = TransactionBacklog(capacity: Self.backlogCapacity)
+        let window = Self.window(configuration.window, on: hello)
+        let limits = Self.batchLimits(options, on: hello)
         let channel = postgres.channel
         let outbound = postgres.outbound
         let interval = configuration.feedbackInterval
@@ -76,21 +79,45 @@ struct CaptureSession {
                 }
             }
             group.addTask {
+                var writer = BatchWriter(sourceName: sourceName, recordedPosition: recorded, window: window, limits: limits)
+                await writer.run(backlog, client, queue: queue)
+                queue.finish()
+            }
+            group.addTask {
                 try await Self.reportProgress(every: interval, state: state, outbound: outbound)
             }
             defer {
+                backlog.finish()
                 queue.finish()
                 group.cancelAll()
             }
-            var reader = StreamReader(
-                assembler: TransactionAssembler(options: options), sourceName: sourceName, lastPosition: recorded,
-                window: configuration.window)
+            var reader = StreamReader(assembler: TransactionAssembler(options: options), backlog: backlog)
             do {
-                try await reader.read(postgres, client, queue: queue, state: state)
+                try await reader.read(postgres, state: state)
             } catch {
                 throw state.withLock { $0.failure } ?? error
             }
         }
+    }
+
+    /// Transactions read ahead of Tidemark at most; past it the stream is read no faster
+    /// than Tidemark records.
+    static let backlogCapacity = 10_000
+
+    /// An etcd-backed server sends a connection's writes one etcd round at a time
+    /// (PROTOCOL.md §16.1): writes queued behind the one at etcd only add to the lag, so
+    /// one is kept waiting there and everything else gathers into the next batch.
+    static func window(_ configured: Int, on hello: ServerHello) -> Int {
+        hello.backend == "etcd" ? min(configured, 1) : configured
+    }
+
+    static func batchLimits(_ options: TransactionAssembler.Options, on hello: ServerHello) -> TransactionBatch.Limits {
+        var limits = TransactionBatch.Limits()
+        limits.maxTables = options.maxChanges
+        limits.maxKeys = hello.limit("max_keys_per_change").map { Int(clamping: $0) } ?? limits.maxKeys
+        limits.maxKeysPerTable = options.maxKeysPerTable
+        limits.maxKeyBytes = options.maxKeyBytes
+        return hello.backend == "etcd" ? .forEtcd(limits) : limits
     }
 
     /// Waits for the answers in stream order; each one lets the slot advance past its

@@ -91,13 +91,27 @@ final class CaptureFixture {
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw FixtureError("timed out waiting for \(what); the log has \(last.count) records; capture said:\n\(capture?.outputText ?? "-")")
+        throw FixtureError("timed out waiting for \(what); the log has \(last.count) records (the last: \(last.suffix(5).map(\.summary))); capture said:\n\(capture?.outputText ?? "-")")
     }
 
     /// Waits until the log holds `count` records.
     @discardableResult
     func waitForRecordCount(_ count: Int, seconds: Double = 60) async throws -> [Record] {
         try await waitForRecords(seconds: seconds, "\(count) records") { $0.count >= count }
+    }
+
+    /// Waits until the log's records hold `count` transactions.
+    @discardableResult
+    func waitForTransactions(_ count: Int, seconds: Double = 60) async throws -> [Record] {
+        try await waitForRecords(seconds: seconds, "\(count) transactions") { $0.transactionCount >= count }
+    }
+}
+
+extension [Record] {
+    /// The PostgreSQL transactions the records stand for: a record of several says how
+    /// many in its meta.
+    var transactionCount: Int {
+        reduce(0) { $0 + ($1.metaObject?["transactions"]?.uint64Value.map { Int($0) } ?? 1) }
     }
 }
 
