@@ -28,6 +28,10 @@ public protocol RemoteVersionStore: AnyObject, Sendable {
     /// `stats`' store figures, read after every write acknowledged before the call.
     func statistics() async throws(StoreError) -> StoreStatistics
 
+    /// What the last `saveActivity` mutation stored for this server, or nil if nothing was
+    /// (or the store keeps no activity: it then refuses `saveActivity` as `unsupported`).
+    func savedActivity() async throws(StoreError) -> [UInt8]?
+
     /// The first LSN the log may hold; nothing below it is kept.
     var oldest: LSN { get }
 

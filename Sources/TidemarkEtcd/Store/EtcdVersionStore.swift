@@ -4,8 +4,9 @@ import TidemarkStore
 ///
 /// It offers what the versions core does: `write` (with and without `source`), `stamp`,
 /// `check` in every form, `register`, `begin`/`commit`/`abort`, `log`, `compact`, `stats`
-/// and the record feed for `watch`. The server's own housekeeping and activity saving are
-/// the LMDB writer's and never reach it.
+/// and the record feed for `watch`, and it keeps the server's activity counters under the
+/// prefix. The LMDB writer's housekeeping never reaches it: etcd leases and every server's
+/// mirror do that work.
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
@@ -14,10 +15,22 @@ public final class EtcdVersionStore: RemoteVersionStore {
     /// `map_bytes`.
     public let quotaBytes: Int
 
-    public init(_ versions: EtcdVersions, consistency: EtcdVersions.Consistency = .linearizable, quotaBytes: Int = 2 << 30) {
+    /// Names this server's activity counters under the prefix; nil keeps them in memory.
+    public let activityName: String?
+
+    public init(
+        _ versions: EtcdVersions, consistency: EtcdVersions.Consistency = .linearizable, quotaBytes: Int = 2 << 30,
+        activityName: String? = nil
+    ) {
         self.versions = versions
         self.consistency = consistency
         self.quotaBytes = quotaBytes
+        self.activityName = activityName
+    }
+
+    public func savedActivity() async throws(StoreError) -> [UInt8]? {
+        guard let activityName else { return nil }
+        return try await onEtcd { () async throws(EtcdError) in try await versions.savedActivity(of: activityName) }
     }
 
     public var backend: String { "etcd" }
@@ -107,6 +120,10 @@ public final class EtcdVersionStore: RemoteVersionStore {
             return .registered(registered: answer.registered, valid: answer.valid)
         case .compact(let before):
             return .compacted(oldest: try await onEtcd { () async throws(EtcdError) in try await versions.compact(before: before) })
+        case .saveActivity(let bytes) where activityName != nil:
+            let name = activityName!
+            try await onEtcd { () async throws(EtcdError) in try await versions.saveActivity(bytes, of: name) }
+            return .saved
         default:
             throw StoreError(.unsupported, "\(Self.name(of: request.mutation)) is not supported by the \(backend) backend yet")
         }

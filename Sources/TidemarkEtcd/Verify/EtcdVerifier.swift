@@ -125,6 +125,8 @@ struct EtcdVerification {
             if EtcdVersions.decodePosition(kv.value) == nil {
                 add(.meta, text(key), expected: "an 8-byte position", found: "\(kv.value.count) bytes")
             }
+        } else if key.starts(with: layout.activities) {
+            // A server's activity counters: opaque to etcd, read back only by that server.
         } else if layout.isVersionKey(key) {
             versions[key] = kv.modRevision
             switch key[layout.prefix.count] {

@@ -32,6 +32,9 @@ struct EtcdLayout: Sendable {
     func key(_ table: String, _ key: String) -> [UInt8] { named("k/", table) + Array(key.utf8) }
     /// The highest position recorded for an external stream (8 bytes, big-endian).
     func source(_ name: String) -> [UInt8] { named("s/", name) }
+    /// One server's saved activity counters (`stats`' per-table figures).
+    func activity(_ server: String) -> [UInt8] { named("a/", server) }
+    var activities: [UInt8] { prefix + Array("a/".utf8) }
     var sources: [UInt8] { prefix + Array("s/".utf8) }
 
     /// Whether `key` is a table, wide or key version key.

@@ -33,7 +33,7 @@ final class ActivityRecorder: Service {
 
     func run() async throws {
         do {
-            try restore()
+            try await restore()
         } catch {
             logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
         }
@@ -46,31 +46,13 @@ final class ActivityRecorder: Service {
         await save()
     }
 
-    func restore() throws {
-        var restored =
-            try store.savedActivity().flatMap(ActivityCoding.decode)
-            ?? ActivityCounters.State(countingSince: try firstRecordTime() ?? counters.snapshot().countingSince)
-        // Records compacted away since the snapshot are simply not counted.
-        var from = max(restored.coveredLSN + 1, try store.log(LogQuery(limit: 0)).oldest)
-        var replayed = 0
-        while from <= startLSN {
-            let page = try store.log(LogQuery(from: from, limit: 10_000))
-            for record in page.records where record.lsn > restored.coveredLSN && record.lsn <= startLSN {
-                // Which names a replayed record invalidated is not in the log.
-                ActivityCounters.count(CommittedRecord(record: record, invalidated: []), into: &restored)
-                replayed += 1
-            }
-            guard page.next > from else { break }
-            from = page.next
-        }
-        restored.coveredLSN = max(restored.coveredLSN, startLSN)
+    func restore() async throws {
+        let store = self.store
+        let (restored, replayed) = try await ActivityCounters.restoring(
+            saved: try store.savedActivity(), upTo: startLSN, countingSince: counters.snapshot().countingSince,
+            log: { query in try store.log(query) })
         counters.merge(restored)
         logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(startLSN)"])
-    }
-
-    private func firstRecordTime() throws -> Milliseconds? {
-        let head = try store.log(LogQuery(limit: 0))
-        return try store.log(LogQuery(from: head.oldest, limit: 1)).records.first?.time
     }
 
     private func save() async {

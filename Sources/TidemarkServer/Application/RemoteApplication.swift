@@ -23,6 +23,7 @@ public struct RemoteApplication: Sendable {
     }
 
     public let serviceGroup: ServiceGroup
+    private let activityRecorder: RemoteActivityRecorder
 
     /// `storeServices` keep `store` current (started first, stopped last).
     public init(
@@ -56,10 +57,13 @@ public struct RemoteApplication: Sendable {
         let listener = TidemarkServer(
             configuration: server, dispatcher: dispatcher, hub: hub, eventLoopGroup: eventLoopGroup, logger: logger,
             onListening: onListening)
+        let recorder = RemoteActivityRecorder(counters: activity, store: store, logger: logger, startLSN: delivered)
+        activityRecorder = recorder
         let services = storeServices.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
             + [
                 .init(service: calls),
                 .init(service: RemoteRetainer(policy: configuration.retention, store: store, logger: logger)),
+                .init(service: recorder),
                 .init(service: listener),
             ]
         serviceGroup = ServiceGroup(
@@ -69,6 +73,7 @@ public struct RemoteApplication: Sendable {
 
     /// Serves until a shutdown signal or `shutdown()`.
     public func run() async throws {
+        await activityRecorder.restore()
         try await serviceGroup.run()
     }
 

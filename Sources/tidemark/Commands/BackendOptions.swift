@@ -45,6 +45,13 @@ struct BackendOptions: ParsableArguments {
     var etcdQuota: Int = 2 << 30
 
     @Option(
+        name: .customLong("etcd-name"),
+        help: ArgumentHelp(
+            "Names this server's saved activity counters under the prefix; give each server its own (default: host name and socket path).",
+            valueName: "name"))
+    var etcdName: String?
+
+    @Option(
         help: ArgumentHelp(
             "etcd backend: linearizable (the default) checks see every write acknowledged before they started; serializable answers from the local mirror, which may lag by the watch's delay."))
     var consistency: Consistency = .linearizable
@@ -59,6 +66,9 @@ struct BackendOptions: ParsableArguments {
                 _ = try EtcdEndpoints(etcd)
             } catch {
                 throw ValidationError("--etcd: \(error.message)")
+            }
+            if let etcdName, etcdName.isEmpty || etcdName.utf8.count > 1024 {
+                throw ValidationError("--etcd-name must be 1 to 1024 bytes")
             }
             if etcdTimeout == 0 { throw ValidationError("--etcd-timeout must be above zero") }
             guard etcdPrefix.hasPrefix("/"), etcdPrefix.hasSuffix("/"), etcdPrefix.count > 1 else {

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Logging
 import TidemarkClient
@@ -29,7 +30,9 @@ extension ServeCommand {
             let versions = try await EtcdVersions.open(
                 client: client, prefix: backend.etcdPrefix, mirrorTimeout: .milliseconds(Int64(backend.etcdTimeout)),
                 logger: logger)
-            let store = EtcdVersionStore(versions, consistency: backend.etcdConsistency, quotaBytes: backend.etcdQuota)
+            let store = EtcdVersionStore(
+                versions, consistency: backend.etcdConsistency, quotaBytes: backend.etcdQuota,
+                activityName: backend.etcdName ?? Self.defaultEtcdName(socketPath: socketPath))
             let application = RemoteApplication(
                 configuration: configuration, store: store, storeServices: [versions], logger: logger)
             try await application.run()
@@ -39,5 +42,11 @@ extension ServeCommand {
             Console.error(Self.startupMessage(error))
             throw ExitCode(1)
         }
+    }
+
+    /// Stable across restarts of the same server, and apart for two servers of one host.
+    static func defaultEtcdName(socketPath: String) -> String {
+        let absolute = socketPath.hasPrefix("/") ? socketPath : FileManager.default.currentDirectoryPath + "/" + socketPath
+        return ProcessInfo.processInfo.hostName + ":" + absolute
     }
 }
