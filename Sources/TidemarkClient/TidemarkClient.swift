@@ -98,6 +98,11 @@ public final class TidemarkClient: Sendable {
             }
         }
 
+        /// Runs `body` once the answer (or the failure) has arrived.
+        public func whenAnswered(_ body: @escaping @Sendable () -> Void) {
+            promise.futureResult.whenComplete { _ in body() }
+        }
+
         fileprivate static func clientError(_ error: any Error) -> TidemarkClientError {
             error as? TidemarkClientError
                 ?? TidemarkClientError(.connectionClosed, "the connection to the server failed", cause: error)

@@ -1,3 +1,4 @@
+import Synchronization
 import TidemarkClient
 import TidemarkProtocol
 import TidemarkStore
@@ -17,6 +18,9 @@ struct BatchWriter {
     let limits: TransactionBatch.Limits
     private var inFlight: [TidemarkReply] = []
     private var inFlightHead = 0
+    /// Writes sent and not answered yet (`inFlight` also holds answered ones until it
+    /// reaches them).
+    private let unanswered = UnansweredWrites()
 
     init(sourceName: String, recordedPosition: UInt64, window: Int, limits: TransactionBatch.Limits) {
         self.sourceName = sourceName
@@ -40,6 +44,7 @@ struct BatchWriter {
                 let source = SourcePosition(name: sourceName, position: batch.lastCommitLSN, after: recordedPosition)
                 let params = WriteMethod.Params(changes: batch.changes, meta: batch.meta, source: source)
                 let sent = client.send(RPCMethod.write.rawValue, params: params.json)
+                unanswered.sent(sent)
                 recordedPosition = batch.lastCommitLSN
                 reply = sent
                 windowWasFull = await keepWindow(sent)
@@ -49,10 +54,11 @@ struct BatchWriter {
     }
 
     /// Bounds the writes in flight: past `window`, waits for the oldest answer (whose
-    /// failure the acknowledger reports). Returns whether it had to wait.
+    /// failure the acknowledger reports). Returns whether more than `window` writes were
+    /// unanswered.
     private mutating func keepWindow(_ reply: TidemarkReply) async -> Bool {
         inFlight.append(reply)
-        let full = inFlight.count - inFlightHead > window
+        let full = unanswered.count > window
         while inFlight.count - inFlightHead > window {
             _ = try? await inFlight[inFlightHead].value()
             inFlightHead += 1
@@ -62,5 +68,17 @@ struct BatchWriter {
             inFlightHead = 0
         }
         return full
+    }
+}
+
+/// A count the event loop lowers as answers arrive.
+private final class UnansweredWrites: Sendable {
+    private let value = Atomic<Int>(0)
+
+    var count: Int { value.load(ordering: .relaxed) }
+
+    func sent(_ reply: TidemarkReply) {
+        value.add(1, ordering: .relaxed)
+        reply.whenAnswered { [self] in value.subtract(1, ordering: .relaxed) }
     }
 }
