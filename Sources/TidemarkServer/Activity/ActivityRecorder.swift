@@ -3,9 +3,9 @@ import NIOCore
 import ServiceLifecycle
 import TidemarkStore
 
-/// Restores the activity counters at startup — from the snapshot saved in the data
-/// directory, then from the log records written after it (all of them when there is no
-/// snapshot) — and saves them through the writer every `interval` and at shutdown.
+/// Restores the activity counters before the server listens — from the snapshot saved in
+/// the data directory, then from the log records written after it (all of them when there
+/// is no snapshot) — and saves them through the writer every `interval` and at shutdown.
 /// Check counts since the last save are lost in a crash; record counts are not, since
 /// the log holds them.
 final class ActivityRecorder: Service {
@@ -32,11 +32,6 @@ final class ActivityRecorder: Service {
     }
 
     func run() async throws {
-        do {
-            try await restore()
-        } catch {
-            logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
-        }
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: self.interval)
@@ -46,13 +41,19 @@ final class ActivityRecorder: Service {
         await save()
     }
 
-    func restore() async throws {
-        let store = self.store
-        let (restored, replayed) = try await ActivityCounters.restoring(
-            saved: try store.savedActivity(), upTo: startLSN, countingSince: counters.snapshot().countingSince,
-            log: { query in try store.log(query) })
-        counters.merge(restored)
-        logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(startLSN)"])
+    /// Restores the counters; the application calls it before it listens, so that no
+    /// `stats` answers with part of them.
+    func restore() async {
+        do {
+            let store = self.store
+            let (restored, replayed) = try await ActivityCounters.restoring(
+                saved: try store.savedActivity(), upTo: startLSN, countingSince: counters.snapshot().countingSince,
+                log: { query in try store.log(query) })
+            counters.merge(restored)
+            logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(startLSN)"])
+        } catch {
+            logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
+        }
     }
 
     private func save() async {

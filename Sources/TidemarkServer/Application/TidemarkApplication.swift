@@ -31,6 +31,7 @@ public struct TidemarkApplication: Sendable {
 
     public let store: LMDBStore
     public let serviceGroup: ServiceGroup
+    private let activityRecorder: ActivityRecorder
 
     /// Opens the store (failing at once if the directory is locked or unsafe) and builds
     /// the services; nothing listens until `run()`.
@@ -68,6 +69,7 @@ public struct TidemarkApplication: Sendable {
         let recorder = ActivityRecorder(
             counters: activity, store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger,
             startLSN: try store.currentLSN())
+        activityRecorder = recorder
         let housekeeper = Housekeeper(
             store: store, writer: writer, eventLoop: eventLoopGroup.any(), logger: logger, clock: clock)
         let retainer = Retainer(
@@ -107,6 +109,7 @@ public struct TidemarkApplication: Sendable {
         // However the group ends, the writer has stopped by now; a journaled store can
         // flush and say so, and its next start needs no rebuild.
         defer { store.stopped() }
+        await activityRecorder.restore()
         try await serviceGroup.run()
     }
 
