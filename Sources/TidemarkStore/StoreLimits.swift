@@ -4,8 +4,13 @@ public struct StoreLimits: Hashable, Sendable {
     public var maxTableBytes = 128
     public var maxKeyBytes = 256
     public var maxNameBytes = 256
+    /// Distinct tables one write or intent may name, when the store bounds them below the
+    /// protocol's `max_changes` (an etcd transaction holds only so many operations).
+    public var maxWriteTables: Int?
 
-    public init() {}
+    public init(maxWriteTables: Int? = nil) {
+        self.maxWriteTables = maxWriteTables
+    }
 
     /// Checks a table or key name; `field` names it in the error.
     func validate(table: String, field: @autoclosure () -> String) throws(StoreError) {

@@ -212,6 +212,34 @@ struct CaptureEndToEndTests {
         #expect(fixture.capture?.isRunning == true)
     }
 
+    /// On etcd one write names at most `max_write_tables` (61) tables: a transaction over
+    /// more is recorded as the global wide change instead of refused, and the stream goes on.
+    @Test func onTheEtcdBackendATransactionOverTheWriteTableLimitIsRecordedWide() async throws {
+        let cluster = try await EtcdCluster.start()
+        do {
+            let fixture = try await CaptureFixture.make()
+            try await fixture.postgres.psql(
+                "DO $$ BEGIN FOR i IN 1..70 LOOP EXECUTE format('CREATE TABLE w%s (id int PRIMARY KEY)', i); END LOOP; END $$")
+            try await fixture.startServer(etcd: cluster.endpointList)
+            try await fixture.startCapture()
+            try await fixture.postgres.psql(
+                "DO $$ BEGIN FOR i IN 1..70 LOOP EXECUTE format('INSERT INTO w%s VALUES (1)', i); END LOOP; END $$")
+            try await fixture.postgres.psql(
+                "DO $$ BEGIN FOR i IN 1..61 LOOP EXECUTE format('INSERT INTO w%s VALUES (2)', i); END LOOP; END $$")
+            try await fixture.postgres.psql("INSERT INTO w1 VALUES (3)")
+            let records = try await fixture.waitForRecordCount(3)
+            #expect(records.map(\.summary) == [
+                "tidemark_django.all(*)", (1...61).map { "w\($0)" }.sorted().map { "\($0):2" }.joined(separator: " "), "w1:3",
+            ])
+            #expect(fixture.capture?.isRunning == true)
+            await fixture.killServer()
+            await cluster.stop()
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+    }
+
     /// Each id in exactly one record, every transaction counted once, positions increasing, and
     /// Tidemark's data clean.
     private func expectExactlyOnce(

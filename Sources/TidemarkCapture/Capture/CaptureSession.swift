@@ -52,7 +52,10 @@ struct CaptureSession {
         options.tables = configuration.tables.map(Set.init)
         options.maxKeysPerTable = configuration.maxKeysPerTable
         options.globalTable = configuration.globalTable
-        options.maxChanges = hello.limit("max_changes").map { Int(clamping: $0) } ?? options.maxChanges
+        // More tables than one write may name (61 on etcd) is recorded as the global wide
+        // change, as more than `max_changes` is, rather than refused.
+        options.maxChanges = [hello.limit("max_changes"), hello.limit("max_write_tables")]
+            .compactMap { $0.map { Int(clamping: $0) } }.min() ?? options.maxChanges
 
         let publication = SQLText.literal(SQLText.identifier(configuration.publication))
         try await postgres.startCopyBoth(

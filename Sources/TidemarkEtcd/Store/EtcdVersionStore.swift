@@ -10,7 +10,7 @@ import TidemarkStore
 public final class EtcdVersionStore: RemoteVersionStore {
     public let versions: EtcdVersions
     public let consistency: EtcdVersions.Consistency
-    public let limits = StoreLimits()
+    public let limits = StoreLimits(maxWriteTables: EtcdVersions.maxTables)
     /// The cluster's `--quota-backend-bytes`, which etcd does not report: `stats`'
     /// `map_bytes`.
     public let quotaBytes: Int
@@ -141,9 +141,9 @@ public final class EtcdVersionStore: RemoteVersionStore {
 
     private func validate(_ changes: [Change]) throws(StoreError) {
         try limits.validate(changes, field: "changes")
-        guard Set(changes.map(\.table)).count <= EtcdVersions.maxTables else {
+        if let maxTables = limits.maxWriteTables, Set(changes.map(\.table)).count > maxTables {
             throw StoreError(
-                .invalidArgument, "names more than \(EtcdVersions.maxTables) tables, the most one etcd transaction holds",
+                .invalidArgument, "names more than \(maxTables) tables, the most one etcd transaction holds (max_write_tables)",
                 field: "changes")
         }
     }

@@ -6,6 +6,8 @@ public struct ProtocolLimits: Hashable, Sendable {
     public var maxLineBytes = 1_048_576
     public var maxBatch = 1000
     public var maxChanges = 1000
+    /// Distinct tables in one `write`/`begin`; reported as at most `maxChanges`.
+    public var maxWriteTables = Int.max
     public var maxKeysPerChange = 10_000
     public var maxDeps = 1000
     public var maxEntries = 1000
@@ -35,6 +37,7 @@ public struct ProtocolLimits: Hashable, Sendable {
             "max_line_bytes": JSONValue(maxLineBytes),
             "max_batch": JSONValue(maxBatch),
             "max_changes": JSONValue(maxChanges),
+            "max_write_tables": JSONValue(min(maxWriteTables, maxChanges)),
             "max_keys_per_change": JSONValue(maxKeysPerChange),
             "max_deps": JSONValue(maxDeps),
             "max_entries": JSONValue(maxEntries),

@@ -35,6 +35,7 @@ public struct RemoteApplication: Sendable {
         server.limits.maxTableBytes = store.limits.maxTableBytes
         server.limits.maxKeyBytes = store.limits.maxKeyBytes
         server.limits.maxNameBytes = store.limits.maxNameBytes
+        server.limits.maxWriteTables = store.limits.maxWriteTables ?? .max
         let calls = RemoteCalls()
         let startedAt = LMDBStore.wallClock()
         let activity = ActivityCounters(countingSince: startedAt)

@@ -13,6 +13,7 @@ struct LimitEnforcementTests {
                 let limits = try #require(try await client.result("hello").objectValue?["limits"]?.objectValue)
                 let documented: [String: Int64] = [
                     "max_line_bytes": 1_048_576, "max_batch": 1000, "max_depth": 64, "max_changes": 1000,
+                    "max_write_tables": 1000,
                     "max_keys_per_change": 10_000, "max_deps": 1000, "max_entries": 1000, "max_tables": 1000,
                     "max_table_bytes": 128, "max_key_bytes": 256, "max_name_bytes": 256, "max_meta_bytes": 16_384,
                     "max_log_limit": 10_000, "default_lease_ms": 30_000, "max_lease_ms": 600_000,
@@ -47,7 +48,7 @@ struct LimitEnforcementTests {
                 let epoch = try #require(hello["epoch"]?.stringValue)
                 let limits = try #require(hello["limits"]?.objectValue)
                 let expected: [String: Int64] = [
-                    "max_batch": 3, "max_changes": 2, "max_keys_per_change": 2, "max_deps": 2, "max_entries": 2,
+                    "max_batch": 3, "max_changes": 2, "max_write_tables": 2, "max_keys_per_change": 2, "max_deps": 2, "max_entries": 2,
                     "max_tables": 2, "max_meta_bytes": 32, "max_lease_ms": 5000, "max_ttl_ms": 6000,
                     "max_table_bytes": 8, "max_key_bytes": 9, "max_name_bytes": 10,
                 ]
