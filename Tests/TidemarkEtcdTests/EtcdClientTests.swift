@@ -29,9 +29,13 @@ extension EtcdSuites {
 
         static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
+        /// For tests of what the client does, not how fast: the etcd suites run beside the
+        /// rest of `make test`, and one put on a fresh cluster once took over 3 s there.
+        static let patient: Duration = .seconds(10)
+
         @Test func putsAreReadBackInOrderWithIncreasingRevisions() async throws {
             let cluster = try await EtcdCluster.start()
-            try await Self.withClient(cluster.clientURLs) { client in
+            try await Self.withClient(cluster.clientURLs, timeout: Self.patient) { client in
                 var revisions: [Int64] = []
                 for name in ["b", "a", "c"] {
                     revisions.append(try await client.put(Self.bytes("/t/\(name)"), Self.bytes("value \(name)")))
@@ -56,7 +60,7 @@ extension EtcdSuites {
 
         @Test func aTransactionComparesAndAppliesAtOneRevision() async throws {
             let cluster = try await EtcdCluster.start()
-            try await Self.withClient(cluster.clientURLs) { client in
+            try await Self.withClient(cluster.clientURLs, timeout: Self.patient) { client in
                 let marker = Self.bytes("/log/writer-1/1")
                 let create = EtcdTransaction(
                     compare: [.absent(marker)],
@@ -86,7 +90,7 @@ extension EtcdSuites {
 
         @Test func leasedKeysGoWhenTheLeaseIsRevokedOrRunsOut() async throws {
             let cluster = try await EtcdCluster.start()
-            try await Self.withClient(cluster.clientURLs) { client in
+            try await Self.withClient(cluster.clientURLs, timeout: Self.patient) { client in
                 let lease = try await client.grantLease(seconds: 30)
                 #expect(lease.id != 0 && lease.ttl == 30)
                 try await client.put(Self.bytes("/intent/a"), [], lease: lease.id)
@@ -119,7 +123,7 @@ extension EtcdSuites {
 
         @Test func aWatchDeliversEveryRevisionOnceInOrderAndRefusesCompactedOnes() async throws {
             let cluster = try await EtcdCluster.start()
-            try await Self.withClient(cluster.clientURLs) { client in
+            try await Self.withClient(cluster.clientURLs, timeout: Self.patient) { client in
                 var written: [Int64] = []
                 for index in 0..<20 { written.append(try await client.put(Self.bytes("/w/\(index % 3)"), Self.bytes("\(index)"))) }
                 let seen = Delivered<Int64>()
