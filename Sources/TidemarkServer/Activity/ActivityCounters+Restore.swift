@@ -1,6 +1,23 @@
+import Logging
 import TidemarkStore
 
 extension ActivityCounters {
+    /// Merges in what `restoring` finds (a failure is logged: the counters then start
+    /// from live traffic). Each application calls it before it listens, so that no `stats`
+    /// answers with part of them.
+    func restore(
+        saved: () async throws -> [UInt8]?, upTo lsn: LSN, log: (LogQuery) async throws -> LogPage, logger: Logger
+    ) async {
+        do {
+            let (restored, replayed) = try await Self.restoring(
+                saved: try await saved(), upTo: lsn, countingSince: snapshot().countingSince, log: log)
+            merge(restored)
+            logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(lsn)"])
+        } catch {
+            logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// The counters as of `lsn`: the `saved` snapshot (what `takeChangesForSaving` gave)
     /// plus the records after it up to `lsn`, replayed from `log`; every record the log
     /// holds when nothing was saved. Records compacted away since the snapshot are simply

@@ -41,19 +41,11 @@ final class ActivityRecorder: Service {
         await save()
     }
 
-    /// Restores the counters; the application calls it before it listens, so that no
-    /// `stats` answers with part of them.
+    /// Restores the counters (`ActivityCounters.restore`), before the server listens.
     func restore() async {
-        do {
-            let store = self.store
-            let (restored, replayed) = try await ActivityCounters.restoring(
-                saved: try store.savedActivity(), upTo: startLSN, countingSince: counters.snapshot().countingSince,
-                log: { query in try store.log(query) })
-            counters.merge(restored)
-            logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(startLSN)"])
-        } catch {
-            logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
-        }
+        let store = self.store
+        await counters.restore(
+            saved: { try store.savedActivity() }, upTo: startLSN, log: { query in try store.log(query) }, logger: logger)
     }
 
     private func save() async {

@@ -21,19 +21,12 @@ final class RemoteActivityRecorder: Service {
         self.interval = interval
     }
 
-    /// Restores the counters; the application calls it before it listens, so that no
-    /// `stats` answers with part of them.
+    /// Restores the counters (`ActivityCounters.restore`), before the server listens.
     func restore() async {
-        do {
-            let store = self.store
-            let (restored, replayed) = try await ActivityCounters.restoring(
-                saved: try await store.savedActivity(), upTo: startLSN, countingSince: counters.snapshot().countingSince,
-                log: { query in try await store.log(query) })
-            counters.merge(restored)
-            logger.debug("activity counters restored", metadata: ["replayed": "\(replayed)", "lsn": "\(startLSN)"])
-        } catch {
-            logger.warning("activity counters not restored", metadata: ["error": "\(error)"])
-        }
+        let store = self.store
+        await counters.restore(
+            saved: { try await store.savedActivity() }, upTo: startLSN, log: { query in try await store.log(query) },
+            logger: logger)
     }
 
     func run() async throws {
