@@ -48,7 +48,7 @@ struct TransactionBatchTests {
     @Test func aTransactionThatWouldPassALimitStartsTheNextBatch() {
         var limits = TransactionBatch.Limits()
         limits.maxKeysPerTable = 3
-        limits.maxKeys = 4
+        limits.maxVersionKeys = 6
         limits.maxTables = 2
         let keys = Self.batch([
             Self.transaction(100, Change(table: "a", keys: ["1", "2"])),
@@ -82,7 +82,7 @@ struct TransactionBatchTests {
 
     @Test func theFirstTransactionAlwaysJoinsEvenPastTheLimits() {
         var limits = TransactionBatch.Limits()
-        limits.maxKeys = 1
+        limits.maxVersionKeys = 2
         let (batch, joined) = Self.batch([
             Self.transaction(100, Change(table: "a", keys: ["1", "2"])),
             Self.transaction(200, Change(table: "a", keys: ["3"])),
@@ -101,6 +101,15 @@ struct TransactionBatchTests {
 
         let nothing = Self.batch([Self.transaction(50, Change(table: "a", keys: ["1"]))], recorded: 100)
         #expect(nothing.0.written == 0 && nothing.0.endLSN == 58 && nothing.0.changes.isEmpty)
+    }
+
+    /// On etcd a batch stays within one transaction's 123 version keys: a keyed table
+    /// takes one for the table and one per key.
+    @Test func onEtcdABatchFitsOneEtcdTransaction() {
+        let limits = TransactionBatch.Limits.forEtcd(TransactionBatch.Limits())
+        let (batch, joined) = Self.batch(
+            (1...70).map { Self.transaction(UInt64($0) * 100, Change(table: "t\($0)", keys: ["k"])) }, limits: limits)
+        #expect(joined == 61 && batch.changes.count == 61)
     }
 
     @Test func atMostMaxTransactionsJoin() {

@@ -117,7 +117,6 @@ struct CaptureSession {
     static func batchLimits(_ options: TransactionAssembler.Options, on hello: ServerHello) -> TransactionBatch.Limits {
         var limits = TransactionBatch.Limits()
         limits.maxTables = options.maxChanges
-        limits.maxKeys = hello.limit("max_keys_per_change").map { Int(clamping: $0) } ?? limits.maxKeys
         limits.maxKeysPerTable = options.maxKeysPerTable
         limits.maxKeyBytes = options.maxKeyBytes
         return hello.backend == "etcd" ? .forEtcd(limits) : limits

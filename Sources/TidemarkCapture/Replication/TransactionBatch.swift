@@ -12,18 +12,18 @@ struct TransactionBatch {
     struct Limits: Sendable {
         var maxTransactions = 256
         var maxTables = 1000
-        /// Keys of every table together.
-        var maxKeys = 10_000
         var maxKeysPerTable = 1000
         var maxKeyBytes = 256 * 1024
+        /// Version keys the record advances, counted as the etcd backend counts them: one
+        /// per table, plus one per key of a keyed table or one more for a wide table.
+        var maxVersionKeys = Int.max
 
-        /// Within the default `--max-txn-ops` of an etcd member (128 operations per etcd
-        /// transaction, a few of them not version keys), so the server never has to
-        /// advance a batch's tables wide for want of room.
+        /// Within one etcd transaction of the default `--max-txn-ops` (128 operations, 5
+        /// of them not version keys: `EtcdVersions.reservedOperations`), so the server
+        /// never has to advance a batch's tables wide for want of room.
         static func forEtcd(_ limits: Limits) -> Limits {
             var narrowed = limits
-            narrowed.maxTables = min(limits.maxTables, 32)
-            narrowed.maxKeys = min(limits.maxKeys, 100)
+            narrowed.maxVersionKeys = 123
             return narrowed
         }
     }
@@ -80,7 +80,9 @@ struct TransactionBatch {
                 guard known.count <= limits.maxKeysPerTable || written == 0 else { return false }
                 merged[change.table] = .some(known)
             }
-            let fits = merged.count <= limits.maxTables && mergedKeys <= limits.maxKeys && mergedBytes <= limits.maxKeyBytes
+            let wide = merged.values.reduce(0) { $0 + ($1 == nil ? 1 : 0) }
+            let versionKeys = merged.count + mergedKeys + wide
+            let fits = merged.count <= limits.maxTables && versionKeys <= limits.maxVersionKeys && mergedBytes <= limits.maxKeyBytes
             guard fits || written == 0 else { return false }
             tables = merged
             keyCount = mergedKeys
